@@ -1,0 +1,5 @@
+"""Entry point Pulumi runs; everything lives in `stacks/`."""
+
+import stacks
+
+stacks.program()

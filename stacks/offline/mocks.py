@@ -1,0 +1,135 @@
+"""Plausible cloud answers for the mock runtime, and the monitor that records registrations.
+
+Computed outputs (ids, ARNs, endpoints) are derived from the inputs deterministically, so two
+syntheses of the same stack are identical and dependent inputs resolve to realistic values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+
+from .model import STACK_TYPE, PlannedResource
+
+ACCOUNT_ID = "123456789012"
+_ZONE_SUFFIXES = ("a", "b", "c")
+
+
+def _digest(*parts: str, length: int = 8) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _service(type_token: str) -> str:
+    """`aws:ec2/vpc:Vpc` → `ec2`."""
+    return type_token.split(":")[1].split("/")[0]
+
+
+# Extra computed outputs per resource type: (name, inputs, region) → outputs.
+ComputedOutputs = Callable[[str, dict[str, Any], str], dict[str, Any]]
+COMPUTED: dict[str, ComputedOutputs] = {
+    "aws:kms/key:Key": lambda name, inputs, region: {
+        "keyId": _uuid(name),
+        "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{_uuid(name)}",
+    },
+    "aws:ec2/eip:Eip": lambda name, inputs, region: {"allocationId": f"eipalloc-{_digest(name)}"},
+    "aws:cloudwatch/logGroup:LogGroup": lambda name, inputs, region: {
+        "arn": f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
+    },
+}
+
+
+def _uuid(name: str) -> str:
+    raw = _digest(name, length=32)
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+class OfflineMocks(Mocks):
+    """Answers resource registrations and invokes like a freshly created stack would."""
+
+    def __init__(self, default_region: str) -> None:
+        self.default_region = default_region
+        self._provider_regions: dict[str, str] = {}
+
+    def _region(self, args: MockResourceArgs) -> str:
+        if isinstance(args.inputs.get("region"), str):
+            return args.inputs["region"]
+        provider_name = (args.provider or "").split("::")[3:4]
+        return self._provider_regions.get("".join(provider_name), self.default_region)
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        if args.typ == "pulumi:providers:aws":
+            self._provider_regions[args.name] = args.inputs.get("region", self.default_region)
+            return f"{args.name}-id", dict(args.inputs)
+        region = self._region(args)
+        physical = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+        service = _service(args.typ)
+        scope = "" if service in ("iam", "route53", "cloudfront") else region
+        kind = args.typ.split(":")[-1].lower()
+        state = {
+            "id": f"{args.name}-{_digest(args.typ, args.name)}",
+            "name": physical,
+            "arn": f"arn:aws:{service}:{scope}:{ACCOUNT_ID}:{kind}/{physical}",
+            **args.inputs,
+        }
+        if args.typ in COMPUTED:
+            state |= COMPUTED[args.typ](args.name, args.inputs, region)
+        return state["id"], state
+
+    def call(self, args: MockCallArgs) -> dict:
+        region = args.args.get("region") or self.default_region
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{region}{suffix}" for suffix in _ZONE_SUFFIXES]
+            return {"names": names, "zoneIds": [f"euc1-az{i + 1}" for i in range(len(names))]}
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+                "userId": "AIDAOFFLINE",
+            }
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region}
+        return {}
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that keeps every registration the way the engine would receive it."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[PlannedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            self.recorded.append(
+                PlannedResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent or None,
+                    # A provider reference is "<urn>::<id>".
+                    provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                    inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={
+                        key: list(value.urns) for key, value in request.propertyDependencies.items()
+                    },
+                    protect=bool(request.protect),
+                    ignore_changes=list(request.ignoreChanges),
+                    aliases=[alias.urn or alias.spec.name for alias in request.aliases],
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
+        if "::" + STACK_TYPE + "::" in request.urn:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)

@@ -1,0 +1,110 @@
+"""Rendering a `Plan` for people (rich tables) and machines (JSON). Secrets never appear."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .model import Plan, PlannedResource, redact
+
+# The inputs worth a glance per resource type; everything is in --json.
+KEY_INPUTS: dict[str, tuple[str, ...]] = {
+    "pulumi:providers:aws": ("region",),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("tags.tier", "cidrBlock", "availabilityZone"),
+    "aws:ec2/natGateway:NatGateway": ("availabilityMode", "subnetId"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpcEndpointType", "serviceName"),
+    "aws:ec2/flowLog:FlowLog": ("trafficType", "maxAggregationInterval"),
+    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", "kmsKeyId"),
+    "aws:kms/key:Key": ("tags.data-domain", "enableKeyRotation", "deletionWindowInDays"),
+    "aws:kms/alias:Alias": ("name",),
+}
+
+
+def _short_type(type_token: str) -> str:
+    """`aws:ec2/subnet:Subnet` → `ec2.Subnet`."""
+    parts = type_token.split(":")
+    module = parts[1].split("/")[0] if len(parts) > 2 else parts[0]
+    return f"{module}.{parts[-1]}"
+
+
+def _plain(value: Any) -> Any:
+    """Engine numbers are doubles; show 30.0 as 30."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _summary(resource: PlannedResource) -> str:
+    shown = []
+    for path in KEY_INPUTS.get(resource.type, ()):
+        value = resource.get(path)
+        if value is not None:
+            shown.append(f"{path.split('.')[-1]}={_plain(redact(value))}")
+    return " ".join(shown)
+
+
+def _groups(plan: Plan) -> dict[str, list[PlannedResource]]:
+    groups: dict[str, list[PlannedResource]] = defaultdict(list)
+    for resource in plan.resources:
+        if not resource.custom:
+            continue
+        top = plan.top_component(resource)
+        groups[f"{top.name} ({_short_type(top.type)})" if top else "stack"].append(resource)
+    return groups
+
+
+def render_text(plan: Plan, console: Console) -> None:
+    """Resources grouped by component, counts by type, and the stack outputs."""
+    for group, resources in _groups(plan).items():
+        table = Table(title=f"{group}: {len(resources)} resources", title_justify="left")
+        table.add_column("type")
+        table.add_column("name")
+        table.add_column("key settings", overflow="fold")
+        for resource in sorted(resources, key=lambda item: (item.type, item.name)):
+            marker = " [protected]" if resource.protect else ""
+            table.add_row(
+                _short_type(resource.type),
+                escape(resource.name + marker),
+                escape(_summary(resource)),
+            )
+        console.print(table)
+    counts = Table(title="Resources by type", title_justify="left")
+    counts.add_column("type")
+    counts.add_column("count", justify="right")
+    for type_token, count in sorted(plan.counts().items()):
+        counts.add_row(type_token, str(count))
+    counts.add_row("total", str(sum(plan.counts().values())), style="bold")
+    console.print(counts)
+    outputs = Table(title="Stack outputs", title_justify="left")
+    outputs.add_column("output")
+    outputs.add_column("value", overflow="fold")
+    for key, value in sorted(redact(plan.outputs).items()):
+        outputs.add_row(key, escape(value if isinstance(value, str) else json.dumps(value)))
+    console.print(outputs)
+
+
+def to_json(plan: Plan) -> dict[str, Any]:
+    """The plan as plain JSON data with every secret redacted."""
+    return {
+        "stack": plan.stack,
+        "resources": [
+            {
+                "urn": resource.urn,
+                "type": resource.type,
+                "name": resource.name,
+                "custom": resource.custom,
+                "parent": resource.parent,
+                "provider": resource.provider,
+                "protect": resource.protect,
+                "inputs": redact(resource.inputs),
+                "dependencies": resource.dependencies,
+            }
+            for resource in sorted(plan.resources, key=lambda item: item.urn)
+        ],
+        "counts": dict(sorted(plan.counts().items())),
+        "outputs": redact(plan.outputs),
+    }

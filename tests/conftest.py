@@ -1,0 +1,37 @@
+"""Synthesized shipped stacks are shared across a test session (each takes about a second)."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.offline import Plan
+from tests.support import synth_stack
+
+_cache: dict[str, Plan] = {}
+
+
+@pytest.fixture(params=["dev", "staging", "prod"])
+def any_stack(request: pytest.FixtureRequest) -> Plan:
+    return shipped(request.param)
+
+
+def shipped(stack: str) -> Plan:
+    """The synthesized plan of a shipped stack, computed once per test process."""
+    if stack not in _cache:
+        _cache[stack] = synth_stack(stack)
+    return _cache[stack]
+
+
+@pytest.fixture
+def dev() -> Plan:
+    return shipped("dev")
+
+
+@pytest.fixture
+def staging() -> Plan:
+    return shipped("staging")
+
+
+@pytest.fixture
+def prod() -> Plan:
+    return shipped("prod")

@@ -1,0 +1,48 @@
+"""Shared helpers: synthesize stacks or single components under the recording mock runtime."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from stacks import program
+from stacks.offline import Plan, synthesize
+from stacks.stackfile import read_stack_config
+
+AWS_PROVIDER = "pulumi:providers:aws"
+
+
+def stack_config(stack: str, **overrides: Any) -> dict[str, str]:
+    """A shipped stack's config with `crm-platform:<key>` values replaced (objects merged)."""
+    config = read_stack_config(stack)
+    for key, value in overrides.items():
+        full_key = key if ":" in key else f"crm-platform:{key}"
+        if isinstance(value, dict) and full_key in config:
+            value = {**json.loads(config[full_key]), **value}
+        config[full_key] = value if isinstance(value, str) else json.dumps(value)
+    return config
+
+
+def synth_stack(stack: str, **overrides: Any) -> Plan:
+    """Synthesize a shipped stack (optionally with config overrides) as `pulumi up` would."""
+    return synthesize(program, stack=stack, config=stack_config(stack, **overrides))
+
+
+def synth_component(
+    build: Callable[[pulumi.ResourceOptions], object], region: str = "eu-central-1"
+) -> Plan:
+    """Synthesize one component, built by `build(opts)` under an explicit aws provider."""
+
+    def component_program() -> None:
+        provider = aws.Provider("aws", region=region)
+        build(pulumi.ResourceOptions(providers={"aws": provider}))
+
+    return synthesize(component_program, stack="test", config={"aws:region": region})
+
+
+def urn_of(plan: Plan, type_token: str, name: str) -> str:
+    return next(r.urn for r in plan.of_type(type_token) if r.name == name)

@@ -1,0 +1,110 @@
+"""Customer-managed keys: one per domain, rotating, protected in prod, usable by their services."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.encryption import Encryption, EncryptionArgs, KeyDomain, key_policy
+from stacks.offline import Plan
+from tests.support import synth_component
+
+KEY = "aws:kms/key:Key"
+ALIAS = "aws:kms/alias:Alias"
+
+
+def _key(plan: Plan, domain: str):
+    return next(k for k in plan.of_type(KEY) if k.get("tags.data-domain") == domain)
+
+
+def test_one_rotating_key_and_alias_per_domain(any_stack: Plan) -> None:
+    keys = any_stack.of_type(KEY)
+    assert sorted(k.get("tags.data-domain") for k in keys) == sorted(d.value for d in KeyDomain)
+    assert all(k.get("enableKeyRotation") is True for k in keys)
+    assert all(k.get("deletionWindowInDays") == 30 for k in keys)
+    aliases = sorted(a.get("name") for a in any_stack.of_type(ALIAS))
+    env = any_stack.stack
+    assert aliases == sorted(f"alias/crm-platform/{env}/{d.value}" for d in KeyDomain)
+
+
+@pytest.mark.parametrize(
+    ("stack", "protected"), [("dev", False), ("staging", False), ("prod", True)]
+)
+def test_keys_are_protected_in_prod_only(stack: str, protected: bool, request) -> None:
+    plan: Plan = request.getfixturevalue(stack)
+    assert {k.protect for k in plan.of_type(KEY)} == {protected}
+
+
+def test_alias_points_at_its_own_key(prod: Plan) -> None:
+    for alias in prod.of_type(ALIAS):
+        domain = alias.get("name").rsplit("/", 1)[1]
+        assert alias.property_dependencies["targetKeyId"] == [_key(prod, domain).urn]
+
+
+def test_cloudwatch_logs_may_use_only_the_logs_key(prod: Plan) -> None:
+    for key in prod.of_type(KEY):
+        statements = json.loads(key.get("policy"))["Statement"]
+        logs = [
+            s
+            for s in statements
+            if s["Principal"].get("Service") == "logs.eu-central-1.amazonaws.com"
+        ]
+        if key.get("tags.data-domain") == "logs":
+            (grant,) = logs
+            assert grant["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+                "arn:aws:logs:eu-central-1:123456789012:log-group:*"
+            )
+            assert "kms:GenerateDataKey*" in grant["Action"]
+        else:
+            assert logs == []
+
+
+@pytest.mark.parametrize("domain", list(KeyDomain))
+def test_policies_keep_the_account_in_control_and_never_open_the_key(domain: KeyDomain) -> None:
+    statements = key_policy(domain, "111122223333", "aws", "eu-west-1")["Statement"]
+    admin = statements[0]
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert admin["Action"] == "kms:*"
+    for statement in statements:
+        if statement["Principal"].get("AWS") == "*":
+            assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == "111122223333"
+    via = statements[1]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert all(service.endswith(".eu-west-1.amazonaws.com") for service in via)
+
+
+def test_volume_key_lets_auto_scaling_launch_encrypted_nodes() -> None:
+    statements = key_policy(KeyDomain.VOLUMES, "111122223333", "aws", "eu-west-1")["Statement"]
+    role = (
+        "arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/"
+        "AWSServiceRoleForAutoScaling"
+    )
+    grants = [s for s in statements if s.get("Condition", {}).get("ArnEquals")]
+    assert {s["Sid"] for s in grants} == {
+        "AutoScalingUseForNodeVolumes",
+        "AutoScalingGrantsForNodeVolumes",
+    }
+    assert all(s["Condition"]["ArnEquals"]["aws:PrincipalArn"] == role for s in grants)
+    create_grant = next(s for s in grants if s["Action"] == "kms:CreateGrant")
+    assert create_grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+
+
+def test_component_creates_only_requested_domains_with_given_window() -> None:
+    plan = synth_component(
+        lambda opts: Encryption(
+            "dr",
+            EncryptionArgs(
+                region="eu-west-1",
+                alias_prefix="crm-platform/dr",
+                domains=(KeyDomain.DATABASE,),
+                deletion_window_days=14,
+                protect=False,
+            ),
+            opts=opts,
+        ),
+        region="eu-west-1",
+    )
+    (key,) = plan.of_type(KEY)
+    assert key.get("deletionWindowInDays") == 14
+    assert "rds.eu-west-1.amazonaws.com" in key.get("policy")
+    assert key.parent == plan.one("crm-platform:security:Encryption").urn

@@ -1,0 +1,93 @@
+"""Stack composition: explicit provider, region and tags, outputs, and the offline plan CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from stacks.cli import app
+from stacks.offline import Plan
+from tests.support import AWS_PROVIDER
+
+runner = CliRunner()
+
+
+def test_every_aws_resource_uses_the_stack_provider(any_stack: Plan) -> None:
+    (provider,) = any_stack.of_type(AWS_PROVIDER)
+    aws_resources = [r for r in any_stack.resources if r.custom and r.type.startswith("aws:")]
+    assert aws_resources
+    assert {r.provider for r in aws_resources} == {provider.urn}
+
+
+def test_provider_region_and_default_tags(any_stack: Plan) -> None:
+    provider = any_stack.one(AWS_PROVIDER)
+    assert provider.get("region") == "eu-central-1"
+    tags = (
+        json.loads(provider.get("defaultTags"))["tags"]
+        if isinstance(provider.get("defaultTags"), str)
+        else provider.get("defaultTags")["tags"]
+    )
+    assert tags == {
+        "project": "crm-platform",
+        "environment": any_stack.stack,
+        "owner": "platform-engineering",
+        "data-classification": "confidential",
+        "managed-by": "pulumi",
+    }
+
+
+def test_every_child_has_a_component_parent(any_stack: Plan) -> None:
+    components = {r.urn for r in any_stack.resources if not r.custom}
+    for resource in any_stack.resources:
+        if resource.custom and resource.type != AWS_PROVIDER:
+            assert resource.parent in components, resource.urn
+
+
+def test_outputs_later_components_need(any_stack: Plan) -> None:
+    outputs = any_stack.outputs
+    assert outputs["region"] == "eu-central-1"
+    assert outputs["allowedRegions"] == ["eu-central-1", "eu-west-1"]
+    assert len(outputs["privateSubnetIds"]) == len(outputs["availabilityZones"])
+    assert set(outputs["kmsKeyArns"]) >= {"database", "logs", "storage", "cluster"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_plan_command_json(stack: str) -> None:
+    result = runner.invoke(app, ["plan", stack, "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["stack"] == stack
+    assert document["counts"]["aws:ec2/vpc:Vpc"] == 1
+    assert document["counts"]["aws:ec2/natGateway:NatGateway"] == (3 if stack == "prod" else 1)
+    assert {r["type"] for r in document["resources"]} >= {"aws:ec2/flowLog:FlowLog"}
+
+
+def test_plan_command_text_groups_by_component() -> None:
+    result = runner.invoke(app, ["plan", "prod"])
+    assert result.exit_code == 0, result.output
+    assert "prod-net (network.Network)" in result.stdout
+    assert "prod-keys (security.Encryption)" in result.stdout
+    assert "Resources by type" in result.stdout and "Stack outputs" in result.stdout
+    assert "[protected]" in result.stdout
+
+
+def test_plan_command_rejects_bad_config_without_traceback(tmp_path, monkeypatch) -> None:
+    import stacks.stackfile as stackfile
+
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-central-1\n  crm-platform:netwrk:\n    cidr: 10.0.0.0/16\n"
+    )
+    monkeypatch.setattr(stackfile, "ROOT", tmp_path)
+    result = runner.invoke(app, ["plan", "dev"])
+    assert result.exit_code == 2
+    assert "crm-platform:netwrk: unknown setting" in result.stderr
+    assert "Did you mean 'network'?" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_plan_command_rejects_unknown_stack() -> None:
+    result = runner.invoke(app, ["plan", "qa"])
+    assert result.exit_code == 2
+    assert "no file Pulumi.qa.yaml; known stacks: dev, prod, staging" in result.stderr
