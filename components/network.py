@@ -139,6 +139,7 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"{name}-s3"},
             opts=child,
         )
+        self.workload_security_group = self._workload_security_group()
         self.endpoint_security_group_id = (
             self._interface_endpoints(args.region, args.cidr) if args.interface_endpoints else None
         )
@@ -157,6 +158,7 @@ class Network(pulumi.ComponentResource):
                 "privateSubnetIds": self.private_subnet_ids,
                 "isolatedSubnetIds": self.isolated_subnet_ids,
                 "dbSubnetGroupName": self.db_subnet_group.name,
+                "workloadSecurityGroupId": self.workload_security_group.id,
             }
         )
 
@@ -246,6 +248,29 @@ class Network(pulumi.ComponentResource):
             )
             ids.append(gateway.id)
         return ids
+
+    def _workload_security_group(self) -> aws.ec2.SecurityGroup:
+        """The group every workload node carries; data stores admit traffic from it alone.
+
+        It has no ingress of its own (node-to-node and control-plane traffic flow through the
+        EKS cluster security group) and may open connections anywhere (NAT, endpoints, data).
+        """
+        group = aws.ec2.SecurityGroup(
+            f"{self._name}-workloads",
+            vpc_id=self.vpc.id,
+            description="CRM workload nodes; the only source data stores accept",
+            tags={"Name": f"{self._name}-workloads"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{self._name}-workloads-out",
+            security_group_id=group.id,
+            description="Workloads open connections to data stores, endpoints and the NAT",
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return group
 
     def _interface_endpoints(self, region: str, vpc_cidr: str) -> pulumi.Output[str]:
         """Private endpoints reachable on 443 from inside the VPC only."""

@@ -57,7 +57,7 @@ def build(settings: StackSettings) -> dict[str, object]:
         ),
         opts=with_provider,
     )
-    return {
+    outputs: dict[str, object] = {
         "region": settings.region,
         "allowedRegions": settings.residency.allowed_regions,
         "vpcId": network.vpc.id,
@@ -67,3 +67,10 @@ def build(settings: StackSettings) -> dict[str, object]:
         "isolatedSubnetIds": network.isolated_subnet_ids,
         "kmsKeyArns": encryption.key_arns,
     }
+    # Cluster: built here, after the network (its nodes carry network.workload_security_group).
+
+    # Data tier: built here, after the cluster; data stores admit only the workload group.
+
+    # CRM application: built here, on the cluster's Kubernetes provider, using the data tier.
+
+    return outputs
