@@ -36,6 +36,16 @@ COMPUTED: dict[str, ComputedOutputs] = {
         "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{_uuid(name)}",
     },
     "aws:ec2/eip:Eip": lambda name, inputs, region: {"allocationId": f"eipalloc-{_digest(name)}"},
+    "random:index/randomPassword:RandomPassword": lambda name, inputs, region: {
+        "result": _digest("password", name, length=int(inputs.get("length", 32)))
+    },
+    "kubernetes:networking.k8s.io/v1:Ingress": lambda name, inputs, region: {
+        "status": {
+            "loadBalancer": {
+                "ingress": [{"hostname": f"k8s-{_digest(name)}.{region}.elb.amazonaws.com"}]
+            }
+        }
+    },
     "aws:cloudwatch/logGroup:LogGroup": lambda name, inputs, region: {
         "arn": f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
     },

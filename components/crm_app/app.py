@@ -1,0 +1,400 @@
+"""`CrmApp`: Twenty's server, worker and migrations on EKS, behind an HTTPS-only ALB."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from . import manifests as m
+
+EXTERNAL_SECRETS_CHART = "1.0.0"  # external-secrets.io/v1 API
+EXTERNAL_SECRETS_REPO = "https://charts.external-secrets.io"
+
+
+@dataclass(frozen=True)
+class CrmAppArgs:
+    """Inputs of `CrmApp`. Capacity numbers come validated from the settings."""
+
+    namespace: str
+    """Namespace created for the CRM (PSS `restricted` enforced)."""
+    image: str
+    """Image repository, e.g. twentycrm/twenty."""
+    version: str
+    """Image tag (a release such as v2.36.0); also names the migration job."""
+    domain: str
+    """Public host name; SERVER_URL is https://<domain>."""
+    region: str
+    database_host: pulumi.Input[str]
+    database_port: int
+    database_name: str
+    database_secret_arn: pulumi.Input[str]
+    """RDS-managed master secret (JSON with username and password)."""
+    redis_host: pulumi.Input[str]
+    redis_port: int
+    redis_auth_token: pulumi.Input[str]
+    """ElastiCache AUTH token (a Pulumi secret)."""
+    bucket_name: pulumi.Input[str]
+    app_role_arn: pulumi.Input[str]
+    """IRSA role of the CRM's service account (attachments bucket and its key only)."""
+    secrets_role_arn: pulumi.Input[str]
+    """IRSA role that may read the database secret; used by External Secrets only."""
+    certificate_arn: pulumi.Input[str]
+    ssl_policy: str
+    access_log_bucket: pulumi.Input[str]
+    load_balancer_cidrs: list[str]
+    """Where the ALB's targets are reached from (the public subnets)."""
+    data_cidrs: list[str]
+    """Where PostgreSQL and Redis live (the isolated subnets)."""
+    min_server_pods: int
+    max_server_pods: int
+    min_worker_pods: int
+    max_worker_pods: int
+    pool_size: int
+    waf_web_acl_arn: str | None = None
+    hosted_zone_id: str | None = None
+    """When set, the domain is pointed at the load balancer in this Route 53 zone."""
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = field(default_factory=list)
+    protect: bool = True
+    """Protect the generated encryption key (losing it makes stored data unreadable) and
+    turn on load-balancer deletion protection."""
+
+
+SERVER_RESOURCES = {
+    "requests": {"cpu": "250m", "memory": "512Mi"},
+    "limits": {"cpu": "1", "memory": "1Gi"},
+}
+WORKER_RESOURCES = {
+    "requests": {"cpu": "250m", "memory": "1Gi"},
+    "limits": {"cpu": "1", "memory": "2Gi"},
+}
+MIGRATION_RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "512Mi"},
+    "limits": {"cpu": "500m", "memory": "1Gi"},
+}
+
+
+def migration_job_name(version: str) -> str:
+    """One job per image tag: `v2.36.0` → `twenty-migrate-v2-36-0`."""
+    return "twenty-migrate-" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
+
+
+class CrmApp(pulumi.ComponentResource):
+    """Namespace, secrets, migration job, server and worker, autoscaling, disruption budgets,
+    network policies, service and ingress of the CRM."""
+
+    def __init__(self, name: str, args: CrmAppArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("crm-platform:app:CrmApp", name, None, opts)
+        self._name, self._args = name, args
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": args.namespace,
+                "labels": {
+                    f"pod-security.kubernetes.io/{mode}": "restricted"
+                    for mode in ("enforce", "audit", "warn")
+                }
+                | {"pod-security.kubernetes.io/enforce-version": "latest"},
+            },
+            opts=self._child(),
+        )
+        ns = namespace.metadata.name
+        self._namespace = ns
+        app_account = self._service_account("twenty", args.app_role_arn, namespace)
+        secrets_account = self._service_account("twenty-secrets", args.secrets_role_arn, namespace)
+        database_secret = self._database_secret(secrets_account)
+        app_secret = self._app_secret(namespace)
+        secrets = [database_secret, app_secret]
+
+        image = f"{args.image}:{args.version}"
+        server_url = f"https://{args.domain}"
+
+        def env(migrations: bool) -> list[dict]:
+            return m.environment(
+                server_url=server_url,
+                bucket_name=args.bucket_name,
+                region=args.region,
+                pool_size=args.pool_size,
+                migrations=migrations,
+            )
+
+        placement = {"node_selector": args.node_selector, "tolerations": args.tolerations}
+        job_name = migration_job_name(args.version)
+        migration = k8s.batch.v1.Job(
+            f"{name}-{job_name}",
+            metadata={
+                "name": job_name,
+                "namespace": ns,
+                "labels": m.labels("migrate"),
+                "annotations": {"pulumi.com/waitFor": "condition=Complete"},
+            },
+            spec={
+                "backoffLimit": 1,
+                # The upgrade walks every workspace schema; give it time.
+                "activeDeadlineSeconds": 1800,
+                "template": {
+                    "metadata": {"labels": m.labels("migrate")},
+                    # The image's entrypoint initialises/upgrades the database and registers
+                    # cron jobs, then runs its arguments: `true` exits successfully.
+                    "spec": m.pod_spec(
+                        component="migrate",
+                        image=image,
+                        env=env(migrations=True),
+                        resources=MIGRATION_RESOURCES,
+                        service_account=app_account.metadata.name,
+                        args=["true"],
+                        spread=False,
+                        restart_policy="Never",
+                        **placement,
+                    ),
+                },
+            },
+            opts=self._child(depends_on=secrets),
+        )
+        after_migration = self._child(depends_on=[migration, *secrets])
+        self.server = self._deployment(
+            "server",
+            args.min_server_pods,
+            m.pod_spec(
+                component="server",
+                image=image,
+                env=env(migrations=False),
+                resources=SERVER_RESOURCES,
+                service_account=app_account.metadata.name,
+                ports=[{"name": "http", "containerPort": m.SERVER_PORT, "protocol": "TCP"}],
+                probes=m.http_probes(),
+                **placement,
+            ),
+            after_migration,
+        )
+        self.worker = self._deployment(
+            "worker",
+            args.min_worker_pods,
+            m.pod_spec(
+                component="worker",
+                image=image,
+                env=env(migrations=False),
+                resources=WORKER_RESOURCES,
+                service_account=app_account.metadata.name,
+                command=["yarn", "worker:prod"],
+                **placement,
+            ),
+            after_migration,
+        )
+        for component, deployment, low, high in (
+            ("server", self.server, args.min_server_pods, args.max_server_pods),
+            ("worker", self.worker, args.min_worker_pods, args.max_worker_pods),
+        ):
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                f"{name}-{component}",
+                metadata={"name": f"twenty-{component}", "namespace": ns},
+                spec=m.autoscaler_spec(deployment.metadata.name, low, high),
+                opts=self._child(),
+            )
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-{component}",
+                metadata={"name": f"twenty-{component}", "namespace": ns},
+                spec={"maxUnavailable": 1, "selector": {"matchLabels": m.selector(component)}},
+                opts=self._child(),
+            )
+        for policy, spec in m.network_policies(
+            load_balancer_cidrs=args.load_balancer_cidrs, data_cidrs=args.data_cidrs
+        ).items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy}",
+                metadata={"name": policy, "namespace": ns},
+                spec=spec,
+                opts=self._child(),
+            )
+        self.ingress = self._ingress()
+        if args.hosted_zone_id:
+            aws.route53.Record(
+                f"{name}-domain",
+                zone_id=args.hosted_zone_id,
+                name=args.domain,
+                type="CNAME",
+                ttl=300,
+                records=[self.ingress.status.load_balancer.ingress[0].hostname],
+                opts=self._child(),
+            )
+        self.url = server_url
+        self.register_outputs({"url": self.url, "version": args.version})
+
+    def _child(self, **options: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **options)
+
+    def _service_account(
+        self, account: str, role_arn: pulumi.Input[str], namespace: k8s.core.v1.Namespace
+    ) -> k8s.core.v1.ServiceAccount:
+        return k8s.core.v1.ServiceAccount(
+            f"{self._name}-{account}",
+            metadata={
+                "name": account,
+                "namespace": namespace.metadata.name,
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+            },
+            automount_service_account_token=False,
+            opts=self._child(),
+        )
+
+    def _database_secret(
+        self, reader: k8s.core.v1.ServiceAccount
+    ) -> k8s.apiextensions.CustomResource:
+        """PG_DATABASE_URL assembled inside the cluster by External Secrets from the
+        RDS-managed master secret: the password never passes through Pulumi or its state."""
+        args = self._args
+        operator = k8s.helm.v3.Release(
+            f"{self._name}-external-secrets",
+            name="external-secrets",
+            chart="external-secrets",
+            version=EXTERNAL_SECRETS_CHART,
+            repository_opts={"repo": EXTERNAL_SECRETS_REPO},
+            namespace="external-secrets",
+            create_namespace=True,
+            values={"installCRDs": True, "replicaCount": 2},
+            opts=self._child(),
+        )
+        store = k8s.apiextensions.CustomResource(
+            f"{self._name}-secret-store",
+            api_version="external-secrets.io/v1",
+            kind="SecretStore",
+            metadata={"name": "aws-secrets-manager", "namespace": self._namespace},
+            spec={
+                "provider": {
+                    "aws": {
+                        "service": "SecretsManager",
+                        "region": args.region,
+                        "auth": {"jwt": {"serviceAccountRef": {"name": reader.metadata.name}}},
+                    }
+                }
+            },
+            opts=self._child(depends_on=[operator]),
+        )
+        url = pulumi.Output.concat(
+            "postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@",
+            args.database_host,
+            f":{args.database_port}/{args.database_name}",
+        )
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-database-secret",
+            api_version="external-secrets.io/v1",
+            kind="ExternalSecret",
+            metadata={"name": m.DATABASE_SECRET, "namespace": self._namespace},
+            spec={
+                # RDS rotates the managed password; pick up the new one within 15 minutes.
+                "refreshInterval": "15m",
+                "secretStoreRef": {"name": store.metadata["name"], "kind": "SecretStore"},
+                "target": {
+                    "name": m.DATABASE_SECRET,
+                    "creationPolicy": "Owner",
+                    "template": {"engineVersion": "v2", "data": {"PG_DATABASE_URL": url}},
+                },
+                "data": [
+                    {
+                        "secretKey": key,
+                        "remoteRef": {"key": args.database_secret_arn, "property": key},
+                    }
+                    for key in ("username", "password")
+                ],
+            },
+            opts=self._child(depends_on=[store]),
+        )
+
+    def _app_secret(self, namespace: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
+        """Generated keys (stable across updates; protected in prod: losing ENCRYPTION_KEY
+        makes stored credentials unreadable) and the Redis URL with its AUTH token."""
+        args = self._args
+        keep = self._child(protect=args.protect)
+        encryption_key = random.RandomPassword(
+            f"{self._name}-encryption-key", length=48, special=False, opts=keep
+        )
+        app_secret = random.RandomPassword(
+            f"{self._name}-app-secret", length=48, special=False, opts=keep
+        )
+        token = pulumi.Output.from_input(args.redis_auth_token).apply(lambda t: quote(t, safe=""))
+        redis_url = pulumi.Output.concat(
+            "rediss://:", token, "@", args.redis_host, f":{args.redis_port}"
+        )
+        return k8s.core.v1.Secret(
+            f"{self._name}-app-secret",
+            metadata={"name": m.APP_SECRET, "namespace": namespace.metadata.name},
+            type="Opaque",
+            string_data={
+                "ENCRYPTION_KEY": encryption_key.result,
+                "APP_SECRET": app_secret.result,
+                "REDIS_URL": pulumi.Output.secret(redis_url),
+            },
+            opts=self._child(),
+        )
+
+    def _deployment(
+        self, component: str, replicas: int, pod: dict, opts: pulumi.ResourceOptions
+    ) -> k8s.apps.v1.Deployment:
+        return k8s.apps.v1.Deployment(
+            f"{self._name}-{component}",
+            metadata={
+                "name": f"twenty-{component}",
+                "namespace": self._namespace,
+                "labels": m.labels(component),
+            },
+            spec=m.deployment_spec(component, replicas, pod),
+            # The autoscaler owns the replica count once the deployment exists.
+            opts=pulumi.ResourceOptions.merge(opts, self._child(ignore_changes=["spec.replicas"])),
+        )
+
+    def _ingress(self) -> k8s.networking.v1.Ingress:
+        args = self._args
+        service = k8s.core.v1.Service(
+            f"{self._name}-server",
+            metadata={"name": "twenty-server", "namespace": self._namespace},
+            spec={
+                "type": "ClusterIP",
+                "selector": m.selector("server"),
+                "ports": [{"name": "http", "port": 80, "targetPort": m.SERVER_PORT}],
+            },
+            opts=self._child(),
+        )
+        return k8s.networking.v1.Ingress(
+            f"{self._name}-ingress",
+            metadata={
+                "name": "twenty",
+                "namespace": self._namespace,
+                "annotations": m.ingress_annotations(
+                    certificate_arn=args.certificate_arn,
+                    ssl_policy=args.ssl_policy,
+                    access_log_bucket=args.access_log_bucket,
+                    waf_web_acl_arn=args.waf_web_acl_arn,
+                    deletion_protection=args.protect,
+                ),
+            },
+            spec={
+                "ingressClassName": "alb",
+                "rules": [
+                    {
+                        "host": args.domain,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {
+                                        "service": {
+                                            "name": service.metadata.name,
+                                            "port": {"name": "http"},
+                                        }
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+            opts=self._child(depends_on=[self.server]),
+        )

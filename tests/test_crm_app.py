@@ -1,0 +1,292 @@
+"""The CRM on Kubernetes: restricted pods, migrations gating rollouts, autoscaling, policies,
+an HTTPS-only ingress, secrets kept out of plain inputs, and API-schema-valid objects."""
+
+from __future__ import annotations
+
+import json
+
+import kubernetes_validate
+import pulumi
+import pytest
+
+from components.crm_app import CrmApp, CrmAppArgs
+from components.crm_app.app import migration_job_name
+from stacks.offline import Plan
+from stacks.offline.model import is_secret, unwrap
+from tests.support import synth_component
+
+SECRET_VALUES = ("s3cr3t-redis-token",)
+# Kinds whose schema ships with Kubernetes (custom resources are checked by their operator).
+KUBERNETES_VERSION = "1.34"
+
+
+def _args(**overrides) -> CrmAppArgs:
+    values = dict(
+        namespace="crm",
+        image="twentycrm/twenty",
+        version="v2.36.0",
+        domain="crm.example.com",
+        region="eu-central-1",
+        database_host="db.internal",
+        database_port=5432,
+        database_name="twenty",
+        database_secret_arn="arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1",
+        redis_host="redis.internal",
+        redis_port=6379,
+        redis_auth_token=pulumi.Output.secret(SECRET_VALUES[0]),
+        bucket_name="attachments",
+        app_role_arn="arn:aws:iam::123456789012:role/crm-app",
+        secrets_role_arn="arn:aws:iam::123456789012:role/crm-secrets",
+        certificate_arn="arn:aws:acm:eu-central-1:123456789012:certificate/abc",
+        ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+        access_log_bucket="access-logs",
+        load_balancer_cidrs=["10.0.96.0/22", "10.0.100.0/22"],
+        data_cidrs=["10.0.104.0/23", "10.0.106.0/23"],
+        min_server_pods=3,
+        max_server_pods=9,
+        min_worker_pods=2,
+        max_worker_pods=4,
+        pool_size=10,
+        node_selector={"crm-platform/pool": "application"},
+    )
+    return CrmAppArgs(**(values | overrides))
+
+
+def _synth(**overrides) -> Plan:
+    def build(opts: pulumi.ResourceOptions) -> None:
+        import pulumi_kubernetes as k8s
+
+        providers = {**opts.providers, "kubernetes": k8s.Provider("k8s", kubeconfig="{}")}
+        CrmApp("crm", _args(**overrides), opts=pulumi.ResourceOptions(providers=providers))
+
+    return synth_component(build)
+
+
+@pytest.fixture(scope="module")
+def app() -> Plan:
+    return _synth()
+
+
+def _one(plan: Plan, kind: str, name: str):
+    return next(
+        r for r in plan.resources if r.type.endswith(f":{kind}") and r.get("metadata.name") == name
+    )
+
+
+def _manifest(resource) -> dict:
+    """The object as the API server would receive it (numbers back to ints, secrets opened)."""
+
+    def plain(value):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(unwrap(resource.inputs))
+
+
+def test_namespace_enforces_restricted_pod_security(app: Plan) -> None:
+    namespace = app.one("kubernetes:core/v1:Namespace")
+    labels = namespace.get("metadata.labels")
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/audit"] == "restricted"
+
+
+def test_image_is_pinned_and_migration_job_named_by_tag(app: Plan) -> None:
+    job = app.one("kubernetes:batch/v1:Job")
+    assert job.get("metadata.name") == "twenty-migrate-v2-36-0" == migration_job_name("v2.36.0")
+    images = {
+        c["image"]
+        for r in app.resources
+        if r.type in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
+        for c in r.get("spec.template.spec.containers")
+    }
+    assert images == {"twentycrm/twenty:v2.36.0"}
+
+
+def test_migration_job_runs_the_upgrade_and_gates_both_deployments(app: Plan) -> None:
+    job = app.one("kubernetes:batch/v1:Job")
+    (container,) = job.get("spec.template.spec.containers")
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert container["args"] == ["true"]
+    assert env["DISABLE_DB_MIGRATIONS"] == "false"
+    assert job.get("spec.backoffLimit") == 1 and job.get("spec.activeDeadlineSeconds") >= 1800
+    for deployment in app.of_type("kubernetes:apps/v1:Deployment"):
+        assert job.urn in deployment.dependencies
+        (container,) = deployment.get("spec.template.spec.containers")
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["DISABLE_DB_MIGRATIONS"] == "true"
+        assert env["DISABLE_CRON_JOBS_REGISTRATION"] == "true"
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "Job"])
+def test_pods_are_restricted(app: Plan, kind: str) -> None:
+    for workload in app.resources:
+        if not workload.type.endswith(f":{kind}"):
+            continue
+        pod = workload.get("spec.template.spec")
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["automountServiceAccountToken"] is False
+        for container in pod["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["capabilities"] == {"drop": ["ALL"]}
+            assert context["readOnlyRootFilesystem"] is True
+            assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+            assert container["resources"]["requests"] and container["resources"]["limits"]
+
+
+def test_server_probes_port_and_rollout(app: Plan) -> None:
+    server = _one(app, "Deployment", "twenty-server")
+    (container,) = server.get("spec.template.spec.containers")
+    assert container["ports"][0]["containerPort"] == 3000
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": 3000}
+    assert server.get("spec.strategy.rollingUpdate.maxUnavailable") == 0
+    assert server.get("spec.replicas") == 3
+    assert "spec.replicas" in server.ignore_changes
+
+
+def test_pods_spread_across_zones_and_nodes(app: Plan) -> None:
+    for name in ("twenty-server", "twenty-worker"):
+        constraints = _one(app, "Deployment", name).get(
+            "spec.template.spec.topologySpreadConstraints"
+        )
+        keys = {c["topologyKey"]: c["whenUnsatisfiable"] for c in constraints}
+        assert keys == {
+            "topology.kubernetes.io/zone": "DoNotSchedule",
+            "kubernetes.io/hostname": "ScheduleAnyway",
+        }
+
+
+def test_autoscalers_and_disruption_budgets(app: Plan) -> None:
+    server = _one(app, "HorizontalPodAutoscaler", "twenty-server")
+    worker = _one(app, "HorizontalPodAutoscaler", "twenty-worker")
+    assert (server.get("spec.minReplicas"), server.get("spec.maxReplicas")) == (3, 9)
+    assert (worker.get("spec.minReplicas"), worker.get("spec.maxReplicas")) == (2, 4)
+    assert server.get("spec.scaleTargetRef.name") == "twenty-server"
+    budgets = app.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+    assert sorted(
+        b.get("spec.selector.matchLabels")["app.kubernetes.io/component"] for b in budgets
+    ) == [
+        "server",
+        "worker",
+    ]
+
+
+def test_network_policies_deny_by_default_and_allow_what_is_needed(app: Plan) -> None:
+    policies = {
+        p.get("metadata.name"): p
+        for p in app.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert policies["default-deny"].get("spec.policyTypes") == ["Ingress", "Egress"]
+    assert policies["default-deny"].get("spec.podSelector") == {}
+    lb = policies["allow-load-balancer"].get("spec.ingress")[0]
+    assert [p["ipBlock"]["cidr"] for p in lb["from"]] == ["10.0.96.0/22", "10.0.100.0/22"]
+    assert lb["ports"] == [{"protocol": "TCP", "port": 3000}]
+    data = policies["allow-data-stores"].get("spec.egress")[0]
+    assert {p["port"] for p in data["ports"]} == {5432, 6379}
+    https = policies["allow-https"].get("spec.egress")[0]
+    assert https["to"][0]["ipBlock"]["except"] == ["169.254.169.254/32"]
+    assert {p["port"] for p in policies["allow-dns"].get("spec.egress")[0]["ports"]} == {53}
+
+
+def test_ingress_is_https_only_with_tls13_and_hardened_alb(app: Plan) -> None:
+    ingress = app.one("kubernetes:networking.k8s.io/v1:Ingress")
+    annotations = ingress.get("metadata.annotations")
+    assert ingress.get("spec.ingressClassName") == "alb"
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    assert annotations["alb.ingress.kubernetes.io/ssl-policy"].startswith("ELBSecurityPolicy-TLS13")
+    assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/healthz"
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
+    attributes = dict(
+        pair.split("=")
+        for pair in annotations["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
+    )
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == "access-logs"
+    assert attributes["deletion_protection.enabled"] == "true"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert "alb.ingress.kubernetes.io/wafv2-acl-arn" not in annotations
+
+
+def test_optional_waf_and_dns_record() -> None:
+    waf = "arn:aws:wafv2:eu-central-1:123456789012:regional/webacl/crm/1234"
+    plan = _synth(waf_web_acl_arn=waf, hosted_zone_id="Z123EXAMPLE", protect=False)
+    annotations = plan.one("kubernetes:networking.k8s.io/v1:Ingress").get("metadata.annotations")
+    assert annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] == waf
+    assert (
+        "deletion_protection.enabled=false"
+        in annotations["alb.ingress.kubernetes.io/load-balancer-attributes"]
+    )
+    record = plan.one("aws:route53/record:Record")
+    assert (record.get("name"), record.get("type"), record.get("zoneId")) == (
+        "crm.example.com",
+        "CNAME",
+        "Z123EXAMPLE",
+    )
+
+
+def test_database_url_is_assembled_in_cluster_from_the_managed_secret(app: Plan) -> None:
+    external = next(r for r in app.resources if r.get("kind") == "ExternalSecret")
+    template = external.get("spec.target.template.data.PG_DATABASE_URL")
+    assert template.startswith("postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@")
+    assert template.endswith("@db.internal:5432/twenty")
+    refs = external.get("spec.data")
+    assert {r["remoteRef"]["property"] for r in refs} == {"username", "password"}
+    assert {r["remoteRef"]["key"] for r in refs} == {
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1"
+    }
+    store = next(r for r in app.resources if r.get("kind") == "SecretStore")
+    assert store.get("spec.provider.aws.auth.jwt.serviceAccountRef.name") == "twenty-secrets"
+    release = app.one("kubernetes:helm.sh/v3:Release")
+    assert (release.get("chart"), release.get("version")) == ("external-secrets", "1.0.0")
+    assert release.urn in store.dependencies
+
+
+def test_service_accounts_carry_their_own_roles(app: Plan) -> None:
+    accounts = {a.get("metadata.name"): a for a in app.of_type("kubernetes:core/v1:ServiceAccount")}
+    role = "eks.amazonaws.com/role-arn"
+    assert accounts["twenty"].get("metadata.annotations")[role].endswith(":role/crm-app")
+    assert (
+        accounts["twenty-secrets"].get("metadata.annotations")[role].endswith(":role/crm-secrets")
+    )
+    for workload in app.resources:
+        if workload.type in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"):
+            assert workload.get("spec.template.spec.serviceAccountName") == "twenty"
+
+
+def test_no_kubernetes_object_carries_a_plaintext_secret(app: Plan) -> None:
+    secret = app.one("kubernetes:core/v1:Secret")
+    string_data = secret.inputs["stringData"]
+    assert is_secret(string_data) or all(is_secret(value) for value in string_data.values())
+    assert sorted(unwrap(string_data)) == ["APP_SECRET", "ENCRYPTION_KEY", "REDIS_URL"]
+    for resource in app.resources:
+        if resource.type.startswith("kubernetes:") and resource is not secret:
+            assert SECRET_VALUES[0] not in json.dumps(unwrap(resource.inputs)), resource.urn
+    redis_url = secret.get("stringData.REDIS_URL")
+    assert redis_url == f"rediss://:{SECRET_VALUES[0]}@redis.internal:6379"
+
+
+def test_generated_keys_are_protected_when_asked(app: Plan) -> None:
+    keys = app.of_type("random:index/randomPassword:RandomPassword")
+    assert len(keys) == 2 and all(k.protect for k in keys)
+    assert all(k.get("length") >= 32 and k.get("special") is False for k in keys)
+
+
+def test_objects_validate_against_the_kubernetes_schema(app: Plan) -> None:
+    checked = 0
+    for resource in app.resources:
+        if not resource.type.startswith("kubernetes:") or "helm.sh" in resource.type:
+            continue
+        manifest = _manifest(resource)
+        if "." in manifest["apiVersion"].split("/")[0] and "k8s.io" not in manifest["apiVersion"]:
+            continue  # custom resources (external-secrets.io)
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        checked += 1
+    assert checked >= 15
