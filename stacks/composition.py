@@ -5,8 +5,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.cache import Cache, CacheArgs
+from components.cluster import Cluster, ClusterArgs, NodePool
+from components.database import Database, DatabaseArgs, DisasterRecoveryArgs
 from components.encryption import Encryption, EncryptionArgs, KeyDomain
 from components.network import Network, NetworkArgs
+from components.storage import Storage, StorageArgs
 
 from .settings import StackSettings
 
@@ -68,8 +72,142 @@ def build(settings: StackSettings) -> dict[str, object]:
         "kmsKeyArns": encryption.key_arns,
     }
     # Cluster: built here, after the network (its nodes carry network.workload_security_group).
+    cluster_settings = settings.cluster
+    cluster = Cluster(
+        f"{env}-cluster",
+        ClusterArgs(
+            name=f"{PROJECT}-{env}",
+            region=settings.region,
+            kubernetes_version=cluster_settings.kubernetes_version,
+            vpc_id=network.vpc.id,
+            private_subnet_ids=network.private_subnet_ids,
+            workload_security_group_id=network.workload_security_group.id,
+            secrets_key_arn=encryption.keys[KeyDomain.CLUSTER].arn,
+            volumes_key_arn=encryption.keys[KeyDomain.VOLUMES].arn,
+            logs_key_arn=encryption.keys[KeyDomain.LOGS].arn,
+            system_pool=NodePool(**cluster_settings.system_nodes.model_dump()),
+            app_pool=NodePool(**cluster_settings.app_nodes.model_dump()),
+            log_retention_days=settings.logging.retention_days,
+            admin_role_arns=tuple(cluster_settings.admin_role_arns),
+            grant_deployer_admin=cluster_settings.grant_deployer_admin,
+            endpoint_public_access=cluster_settings.endpoint_public_access,
+            public_access_cidrs=tuple(cluster_settings.public_access_cidrs),
+            private_access_cidrs=tuple(cluster_settings.private_access_cidrs),
+            max_unavailable_percentage=cluster_settings.max_unavailable_percentage,
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=with_provider,
+    )
+    outputs |= {
+        "clusterName": cluster.cluster.name,
+        "clusterEndpoint": cluster.cluster.endpoint,
+        "clusterSecretsKeyArn": cluster.secrets_key_arn,
+        "oidcProviderArn": cluster.oidc_provider.arn,
+        "kubeconfig": cluster.kubeconfig,
+    }
 
     # Data tier: built here, after the cluster; data stores admit only the workload group.
+    db_settings = settings.database
+    data_clients = [network.workload_security_group.id]
+    disaster_recovery = None
+    if db_settings.dr_region:
+        # The DR region gets its own provider (same tags) and its own database and logs keys:
+        # KMS keys are regional, and the copy must never depend on the lost region.
+        dr_provider = aws.Provider(
+            f"aws-{env}-dr",
+            region=db_settings.dr_region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
+        )
+        dr_keys = Encryption(
+            f"{env}-dr-keys",
+            EncryptionArgs(
+                region=db_settings.dr_region,
+                alias_prefix=f"{PROJECT}/{env}",
+                domains=(KeyDomain.DATABASE, KeyDomain.LOGS),
+                deletion_window_days=settings.encryption.key_deletion_window_days,
+                protect=settings.protect_stateful_resources,
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": dr_provider}),
+        )
+        disaster_recovery = DisasterRecoveryArgs(
+            provider=dr_provider,
+            kms_key_arn=dr_keys.keys[KeyDomain.DATABASE].arn,
+            logs_key_arn=dr_keys.keys[KeyDomain.LOGS].arn,
+            subnet_group_name=db_settings.dr_subnet_group_name,
+            security_group_ids=tuple(db_settings.dr_security_group_ids),
+        )
+    database = Database(
+        f"{env}-db",
+        DatabaseArgs(
+            identifier=f"{PROJECT}-{env}",
+            vpc_id=network.vpc.id,
+            subnet_group_name=network.db_subnet_group.name,
+            availability_zones=network.availability_zones,
+            client_security_group_ids=data_clients,
+            kms_key_arn=encryption.keys[KeyDomain.DATABASE].arn,
+            logs_key_arn=encryption.keys[KeyDomain.LOGS].arn,
+            max_connections=db_settings.max_connections,
+            instance_class=db_settings.instance_class,
+            engine_version=db_settings.engine_version,
+            multi_az=db_settings.multi_az,
+            read_replicas=db_settings.read_replicas,
+            allocated_storage_gib=db_settings.allocated_storage_gib,
+            max_allocated_storage_gib=db_settings.max_allocated_storage_gib,
+            backup_retention_days=db_settings.backup_retention_days,
+            backup_window=db_settings.backup_window,
+            maintenance_window=db_settings.maintenance_window,
+            deletion_protection=db_settings.deletion_protection,
+            log_retention_days=settings.logging.retention_days,
+            dr=disaster_recovery,
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=with_provider,
+    )
+    cache = Cache(
+        f"{env}-cache",
+        CacheArgs(
+            replication_group_id=f"{PROJECT}-{env}",
+            vpc_id=network.vpc.id,
+            subnet_ids=network.isolated_subnet_ids,
+            availability_zones=network.availability_zones,
+            client_security_group_ids=data_clients,
+            kms_key_arn=encryption.keys[KeyDomain.CACHE].arn,
+            logs_key_arn=encryption.keys[KeyDomain.LOGS].arn,
+            node_type=settings.cache.node_type,
+            nodes=settings.cache.nodes,
+            snapshot_retention_days=settings.cache.snapshot_retention_days,
+            log_retention_days=settings.logging.retention_days,
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=with_provider,
+    )
+    storage = Storage(
+        f"{env}-storage",
+        StorageArgs(
+            bucket_name_prefix=f"{PROJECT}-{env}-attachments",
+            region=settings.region,
+            kms_key_arn=encryption.keys[KeyDomain.STORAGE].arn,
+            noncurrent_version_expiration_days=settings.storage.noncurrent_version_expiration_days,
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=with_provider,
+    )
+    outputs |= {
+        "dbPrimaryIdentifier": database.identifier,
+        "dbReplicaIdentifiers": database.replica_identifiers,
+        "dbKmsKeyArn": encryption.keys[KeyDomain.DATABASE].arn,
+        "dbWriterEndpoint": database.writer_endpoint,
+        "dbReaderEndpoints": database.reader_endpoints,
+        "dbMasterSecretArn": database.master_secret_arn,
+        "cachePrimaryEndpoint": cache.primary_endpoint,
+        "attachmentsBucketName": storage.bucket_name,
+        "storageKmsKeyArn": encryption.keys[KeyDomain.STORAGE].arn,
+    }
+    if database.dr_replica:
+        outputs |= {
+            "dbDrRegion": db_settings.dr_region,
+            "dbDrReplicaArn": database.dr_replica.arn,
+        }
 
     # CRM application: built here, on the cluster's Kubernetes provider, using the data tier.
 

@@ -110,14 +110,14 @@ def test_default_security_group_is_stripped(any_stack: Plan) -> None:
 
 def test_flow_logs_capture_all_traffic_into_the_encrypted_group(any_stack: Plan) -> None:
     flow_log = any_stack.one("aws:ec2/flowLog:FlowLog")
-    group = any_stack.one("aws:cloudwatch/logGroup:LogGroup")
-    role = any_stack.one("aws:iam/role:Role")
+    (group_urn,) = flow_log.property_dependencies["logDestination"]
+    (role_urn,) = flow_log.property_dependencies["iamRoleArn"]
+    group, role = any_stack.by_urn(group_urn), any_stack.by_urn(role_urn)
     vpc = any_stack.one("aws:ec2/vpc:Vpc")
     assert flow_log.get("trafficType") == "ALL"
     assert flow_log.get("vpcId") == any_stack.outputs["vpcId"]
     assert flow_log.property_dependencies["vpcId"] == [vpc.urn]
-    assert flow_log.property_dependencies["logDestination"] == [group.urn]
-    assert flow_log.property_dependencies["iamRoleArn"] == [role.urn]
+    assert group.type == "aws:cloudwatch/logGroup:LogGroup" and role.type == "aws:iam/role:Role"
     assert group.get("kmsKeyId") == any_stack.outputs["kmsKeyArns"]["logs"]
     assert group.get("retentionInDays") > 0
     assert '"vpc-flow-logs.amazonaws.com"' in role.get("assumeRolePolicy")

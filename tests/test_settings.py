@@ -15,8 +15,8 @@ BAD_INPUTS = [
     (
         {"crm-platform:netwrk": '{"cidr": "10.0.0.0/16"}'},
         'crm-platform:netwrk: unknown setting (value {"cidr": "10.0.0.0/16"}); allowed keys '
-        "here: dataClassification, encryption, logging, network, owner, profile, "
-        "protectStatefulResources, residency. Did you mean 'network'?",
+        "here: cache, cluster, dataClassification, database, encryption, logging, network, "
+        "owner, profile, protectStatefulResources, residency, storage. Did you mean 'network'?",
     ),
     (
         {"crm-platform:network": '{"azcount": 2}'},

@@ -49,12 +49,88 @@ COMPUTED: dict[str, ComputedOutputs] = {
     "aws:cloudwatch/logGroup:LogGroup": lambda name, inputs, region: {
         "arn": f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
     },
+    "aws:eks/cluster:Cluster": lambda name, inputs, region: {
+        "endpoint": f"https://{_digest(name, length=32).upper()}.gr7.{region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": f"LS0tLS1CRUdJTi{_digest('ca', name, length=24)}"},
+        "identities": [
+            {
+                "oidcs": [
+                    {
+                        "issuer": f"https://oidc.eks.{region}.amazonaws.com/id/"
+                        f"{_digest(name, length=32).upper()}"
+                    }
+                ]
+            }
+        ],
+        "vpcConfig": {
+            **inputs.get("vpcConfig", {}),
+            "clusterSecurityGroupId": f"sg-{_digest('eks', name, length=17)}",
+        },
+    },
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda name, inputs, region: {
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/"
+        f"{str(inputs.get('url', name)).removeprefix('https://')}"
+    },
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda name, inputs, region: {
+        "id": f"lt-{_digest(name, length=17)}",
+        "latestVersion": 1,
+    },
+    "aws:rds/instance:Instance": lambda name, inputs, region: _rds_instance(name, inputs, region),
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, inputs, region: (
+        _replication_group(inputs, region)
+    ),
+    "aws:s3/bucket:Bucket": lambda name, inputs, region: {
+        "id": inputs.get("bucket", name),
+        "arn": f"arn:aws:s3:::{inputs.get('bucket', name)}",
+        "region": region,
+        "bucketRegionalDomainName": f"{inputs.get('bucket', name)}.s3.{region}.amazonaws.com",
+    },
 }
 
 
 def _uuid(name: str) -> str:
     raw = _digest(name, length=32)
     return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def _rds_instance(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """Endpoint, ARN (`:db:<identifier>`) and, with a managed password, the master secret."""
+    identifier = inputs.get("identifier", name)
+    address = f"{identifier}.c{_digest(ACCOUNT_ID, region, length=11)}.{region}.rds.amazonaws.com"
+    port = int(inputs.get("port", 5432))
+    resource_id = f"db-{_digest(name, length=26).upper()}"
+    state: dict[str, Any] = {
+        "id": resource_id,
+        "resourceId": resource_id,
+        "address": address,
+        "port": port,
+        "endpoint": f"{address}:{port}",
+        "arn": f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{identifier}",
+    }
+    if inputs.get("manageMasterUserPassword"):
+        state["masterUserSecrets"] = [
+            {
+                "secretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:"
+                f"rds!db-{_uuid(name)}-{_digest('secret', name, length=6)}",
+                "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
+                "secretStatus": "active",
+            }
+        ]
+    return state
+
+
+def _replication_group(inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """ElastiCache endpoints: `master.`/`replica.<id>.<hash>.<region code>.cache.amazonaws.com`."""
+    group_id = inputs["replicationGroupId"]
+    code = "".join(part if len(part) <= 2 else part[0] for part in region.split("-"))  # euc1
+    host = f"{group_id}.{_digest(group_id, length=6)}.{code}.cache.amazonaws.com"
+    return {
+        "id": group_id,
+        "arn": f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:replicationgroup:{group_id}",
+        "primaryEndpointAddress": f"master.{host}",
+        "readerEndpointAddress": f"replica.{host}",
+        "port": int(inputs.get("port", 6379)),
+    }
 
 
 class OfflineMocks(Mocks):
@@ -104,6 +180,15 @@ class OfflineMocks(Mocks):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region}
+        if args.token == "aws:iam/getSessionContext:getSessionContext":
+            # The offline caller is an IAM user, which the data source passes through as is.
+            return {
+                "arn": args.args["arn"],
+                "issuerArn": args.args["arn"],
+                "issuerId": "AIDAOFFLINE",
+                "issuerName": "offline",
+                "sessionName": "",
+            }
         return {}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .model import Plan, PlannedResource, redact
 
@@ -23,6 +24,53 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", "kmsKeyId"),
     "aws:kms/key:Key": ("tags.data-domain", "enableKeyRotation", "deletionWindowInDays"),
     "aws:kms/alias:Alias": ("name",),
+    "aws:eks/cluster:Cluster": (
+        "name",
+        "version",
+        "upgradePolicy.supportType",
+        "accessConfig.authenticationMode",
+        "vpcConfig.endpointPublicAccess",
+        "encryptionConfig.resources",
+        "enabledClusterLogTypes",
+    ),
+    "aws:eks/nodeGroup:NodeGroup": (
+        "labels.crm-platform/pool",
+        "amiType",
+        "instanceTypes",
+        "scalingConfig.minSize",
+        "scalingConfig.maxSize",
+    ),
+    "aws:ec2/launchTemplate:LaunchTemplate": (
+        "metadataOptions.httpTokens",
+        "metadataOptions.httpPutResponseHopLimit",
+        "blockDeviceMappings.0.ebs.encrypted",
+    ),
+    "aws:eks/addon:Addon": ("addonName", "addonVersion"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("principalArn", "accessScope.type"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
+    "kubernetes:storage.k8s.io/v1:StorageClass": ("metadata.name", "parameters.encrypted"),
+    "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace"),
+    "aws:rds/instance:Instance": (
+        "identifier",
+        "instanceClass",
+        "engineVersion",
+        "multiAz",
+        "availabilityZone",
+        "replicateSourceDb",
+        "storageEncrypted",
+    ),
+    "aws:rds/parameterGroup:ParameterGroup": ("family",),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        "engine",
+        "engineVersion",
+        "nodeType",
+        "numCacheClusters",
+        "automaticFailoverEnabled",
+        "multiAzEnabled",
+        "transitEncryptionMode",
+    ),
+    "aws:s3/bucket:Bucket": ("bucket",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration.status",),
 }
 
 
@@ -83,7 +131,8 @@ def render_text(plan: Plan, console: Console) -> None:
     outputs.add_column("output")
     outputs.add_column("value", overflow="fold")
     for key, value in sorted(redact(plan.outputs).items()):
-        outputs.add_row(key, escape(value if isinstance(value, str) else json.dumps(value)))
+        # Text, not markup: a secret's ARN holds ":secret:", which rich turns into an emoji.
+        outputs.add_row(key, Text(value if isinstance(value, str) else json.dumps(value)))
     console.print(outputs)
 
 

@@ -7,9 +7,13 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .base import RetentionDays, Section, int_range
+from .cache import CacheSettings
+from .cluster import ClusterSettings
+from .database import DatabaseSettings, check_placement
 from .errors import FieldError
 from .network import NetworkSettings
 from .residency import Region, ResidencySettings
+from .storage import StorageSettings
 
 Profile = Literal["dev", "staging", "prod"]
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
@@ -48,6 +52,10 @@ class StackSettings(Section):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     encryption: EncryptionSettings = Field(default_factory=EncryptionSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @model_validator(mode="after")
     def _region_is_resident(self) -> StackSettings:
@@ -56,4 +64,11 @@ class StackSettings(Section):
             raise FieldError(
                 "region", self.region, f"must be in residency.allowedRegions: {', '.join(allowed)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _data_tier_fits(self) -> StackSettings:
+        check_placement(
+            self.database, self.network.az_count, self.region, self.residency.allowed_regions
+        )
         return self
