@@ -79,6 +79,7 @@ class Network(pulumi.ComponentResource):
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
         layout = plan_subnets(args.cidr, args.az_count)
+        self.layout = layout
         self.vpc_cidr = args.cidr
         self.availability_zones = self._lookup_zones(args.az_count)
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from . import program
-from .offline import synthesize
+from .offline import SynthesisError, synthesize
 from .offline.render import render_text, to_json
 from .settings import SettingsError, load_settings
 from .stackfile import read_stack_config, stack_names
@@ -49,7 +49,10 @@ def plan(
     except SettingsError as error:
         message = f"invalid configuration of stack {stack!r}:\n{error}"
         raise _fail(message, EXIT_INVALID_CONFIG) from None
-    result = synthesize(program, stack=stack, config=config)
+    try:
+        result = synthesize(program, stack=stack, config=config)
+    except SynthesisError as error:
+        raise _fail(f"the program of stack {stack!r} failed: {error}", 1) from None
     if as_json:
         json.dump(to_json(result), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")

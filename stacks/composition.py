@@ -5,8 +5,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.access_logs import AccessLogBucket, AccessLogBucketArgs
 from components.cache import Cache, CacheArgs
-from components.cluster import Cluster, ClusterArgs, NodePool
+from components.certificate import CertificateArgs, DnsValidatedCertificate
+from components.cluster import POOL_LABEL, Cluster, ClusterArgs, NodePool
+from components.crm_app import CrmApp, CrmAppArgs, database_secret_reader_policy
 from components.database import Database, DatabaseArgs, DisasterRecoveryArgs
 from components.encryption import Encryption, EncryptionArgs, KeyDomain
 from components.network import Network, NetworkArgs
@@ -210,5 +213,70 @@ def build(settings: StackSettings) -> dict[str, object]:
         }
 
     # CRM application: built here, on the cluster's Kubernetes provider, using the data tier.
-
+    app = settings.app
+    if app.tls.hosted_zone_id:
+        certificate_arn = DnsValidatedCertificate(
+            f"{env}-certificate",
+            CertificateArgs(domain=app.domain, hosted_zone_id=app.tls.hosted_zone_id),
+            opts=with_provider,
+        ).certificate_arn
+    else:
+        certificate_arn = app.tls.certificate_arn
+    access_logs = AccessLogBucket(
+        f"{env}-alb-logs",
+        AccessLogBucketArgs(
+            region=settings.region,
+            retention_days=settings.logging.retention_days,
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=with_provider,
+    )
+    app_role = cluster.workload_role("crm-app", app.namespace, "twenty", storage.access_policy_json)
+    secrets_role = cluster.workload_role(
+        "crm-secrets",
+        app.namespace,
+        "twenty-secrets",
+        database_secret_reader_policy(
+            database.master_secret_arn, encryption.keys[KeyDomain.DATABASE].arn
+        ),
+    )
+    capacity = app.capacity
+    crm = CrmApp(
+        f"{env}-crm",
+        CrmAppArgs(
+            namespace=app.namespace,
+            image=app.image,
+            version=app.version,
+            domain=app.domain,
+            region=settings.region,
+            database_host=database.writer_address,
+            database_port=database.port,
+            database_name=database.database_name,
+            database_secret_arn=database.master_secret_arn,
+            redis_host=cache.primary_endpoint,
+            redis_port=cache.port,
+            redis_auth_token=cache.auth_token,
+            bucket_name=storage.bucket_name,
+            app_role_arn=app_role.arn,
+            secrets_role_arn=secrets_role.arn,
+            certificate_arn=certificate_arn,
+            ssl_policy=app.tls.ssl_policy,
+            access_log_bucket=access_logs.bucket_name,
+            load_balancer_cidrs=network.layout.public,
+            data_cidrs=network.layout.isolated,
+            min_server_pods=capacity.min_server_pods,
+            max_server_pods=capacity.max_server_pods,
+            min_worker_pods=capacity.min_worker_pods,
+            max_worker_pods=capacity.max_worker_pods,
+            pool_size=capacity.pool_size,
+            waf_web_acl_arn=app.waf_web_acl_arn,
+            hosted_zone_id=app.tls.hosted_zone_id,
+            node_selector={POOL_LABEL: "app"},
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=pulumi.ResourceOptions(
+            providers={"aws": provider, "kubernetes": cluster.k8s_provider}
+        ),
+    )
+    outputs |= {"crmVersion": app.version, "crmUrl": crm.url}
     return outputs

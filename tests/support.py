@@ -14,6 +14,13 @@ from stacks.offline import Plan, synthesize
 from stacks.stackfile import read_stack_config
 
 AWS_PROVIDER = "pulumi:providers:aws"
+# The least a stack needs: a region and the CRM's public endpoint.
+MINIMAL_CONFIG = {
+    "aws:region": "eu-central-1",
+    "crm-platform:app": json.dumps(
+        {"domain": "crm.example.com", "tls": {"hostedZoneId": "Z0EXAMPLE1234567890"}}
+    ),
+}
 
 
 def stack_config(stack: str, **overrides: Any) -> dict[str, str]:

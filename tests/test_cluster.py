@@ -36,6 +36,13 @@ IRSA_SERVICE_ACCOUNTS = {
 }
 
 
+def _lb_controller(plan: Plan):
+    """The AWS Load Balancer Controller release (other charts live in the stack too)."""
+    return next(
+        r for r in plan.of_type(RELEASE) if r.get("chart") == "aws-load-balancer-controller"
+    )
+
+
 def _cluster(plan: Plan):
     return plan.one(CLUSTER)
 
@@ -492,7 +499,7 @@ def test_stack_outputs(any_stack: Plan) -> None:
 
 
 def test_load_balancer_controller_release(any_stack: Plan) -> None:
-    release = any_stack.one(RELEASE)
+    release = _lb_controller(any_stack)
     role = _named(any_stack, ROLE, "-lb-controller")
     assert release.get("chart") == "aws-load-balancer-controller"
     assert release.get("version") == CHART_VERSION == "3.5.0"
@@ -515,7 +522,7 @@ def test_load_balancer_controller_release(any_stack: Plan) -> None:
 
 
 def test_controller_starts_after_nodes_dns_and_its_permissions(prod: Plan) -> None:
-    release = prod.one(RELEASE)
+    release = _lb_controller(prod)
     policy = next(p for p in prod.of_type(ROLE_POLICY) if p.name == "prod-cluster-lb-controller")
     needed = {g.urn for g in prod.of_type(NODE_GROUP)} | {
         _addons(prod)["coredns"].urn,

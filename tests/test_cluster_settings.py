@@ -13,7 +13,7 @@ from stacks.offline import SynthesisError, synthesize
 from stacks.settings import SettingsError, load_settings
 from stacks.settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
 from stacks.stackfile import read_stack_config
-from tests.support import stack_config
+from tests.support import MINIMAL_CONFIG, stack_config
 
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 
@@ -171,7 +171,7 @@ def test_profiles_size_the_node_pools(stack: str, system: tuple, app: tuple) -> 
 
 
 def test_model_defaults_are_private_pinned_and_highly_available() -> None:
-    cluster = load_settings("prod", {"aws:region": "eu-central-1"}).cluster
+    cluster = load_settings("prod", MINIMAL_CONFIG).cluster
     assert cluster.kubernetes_version == "1.35"
     assert cluster.endpoint_public_access is False
     assert cluster.public_access_cidrs == []

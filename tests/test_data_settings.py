@@ -15,7 +15,7 @@ from stacks.settings.database import (
     windows_overlap,
 )
 from stacks.stackfile import read_stack_config
-from tests.support import stack_config
+from tests.support import MINIMAL_CONFIG, stack_config
 
 DR = '"drSubnetGroupName": "crm-dr", "drSecurityGroupIds": ["sg-0123456789abcdef0"]'
 
@@ -194,7 +194,7 @@ def test_profiles_shape_the_data_tier(
 
 
 def test_model_defaults_are_the_prod_ones() -> None:
-    settings = load_settings("prod", {"aws:region": "eu-central-1"})
+    settings = load_settings("prod", MINIMAL_CONFIG)
     assert settings.database == DatabaseSettings()
     assert settings.database.multi_az and settings.database.deletion_protection
     assert settings.database.backup_retention_days >= 14

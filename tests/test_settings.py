@@ -9,13 +9,13 @@ from stacks import program
 from stacks.offline import SynthesisError, synthesize
 from stacks.settings import SettingsError, load_settings
 from stacks.stackfile import read_stack_config
-from tests.support import stack_config
+from tests.support import MINIMAL_CONFIG, stack_config
 
 BAD_INPUTS = [
     (
         {"crm-platform:netwrk": '{"cidr": "10.0.0.0/16"}'},
         'crm-platform:netwrk: unknown setting (value {"cidr": "10.0.0.0/16"}); allowed keys '
-        "here: cache, cluster, dataClassification, database, encryption, logging, network, "
+        "here: app, cache, cluster, dataClassification, database, encryption, logging, network, "
         "owner, profile, protectStatefulResources, residency, storage. Did you mean 'network'?",
     ),
     (
@@ -183,7 +183,7 @@ def test_stack_config_overrides_profile_field_by_field() -> None:
 
 
 def test_model_defaults_are_the_safe_ones() -> None:
-    settings = load_settings("prod", {"aws:region": "eu-central-1"})
+    settings = load_settings("prod", MINIMAL_CONFIG)
     assert settings.protect_stateful_resources is True
     assert settings.network.nat_strategy == "onePerAz"
     assert settings.network.interface_endpoints is True

@@ -81,6 +81,35 @@ MIGRATION_RESOURCES = {
 }
 
 
+def database_secret_reader_policy(
+    secret_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """What External Secrets needs to build the database URL: read one secret, decrypt it
+    through Secrets Manager only."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadDatabaseMasterSecret",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                    "Resource": secret_arn,
+                },
+                {
+                    "Sid": "DecryptThroughSecretsManager",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": key_arn,
+                    "Condition": {
+                        "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
+                    },
+                },
+            ],
+        }
+    )
+
+
 def migration_job_name(version: str) -> str:
     """One job per image tag: `v2.36.0` → `twenty-migrate-v2-36-0`."""
     return "twenty-migrate-" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")

@@ -36,6 +36,18 @@ COMPUTED: dict[str, ComputedOutputs] = {
         "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{_uuid(name)}",
     },
     "aws:ec2/eip:Eip": lambda name, inputs, region: {"allocationId": f"eipalloc-{_digest(name)}"},
+    "aws:acm/certificate:Certificate": lambda name, inputs, region: {
+        "arn": f"arn:aws:acm:{region}:{ACCOUNT_ID}:certificate/{_uuid(name)}",
+        "domainValidationOptions": [
+            {
+                "domainName": inputs.get("domainName"),
+                "resourceRecordName": f"_{_digest(name)}.{inputs.get('domainName')}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_digest(name, 'value')}.acm-validations.aws.",
+            }
+        ],
+    },
+    "aws:route53/record:Record": lambda name, inputs, region: {"fqdn": inputs.get("name")},
     "random:index/randomPassword:RandomPassword": lambda name, inputs, region: {
         "result": _digest("password", name, length=int(inputs.get("length", 32)))
     },
@@ -79,13 +91,21 @@ COMPUTED: dict[str, ComputedOutputs] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, inputs, region: (
         _replication_group(inputs, region)
     ),
-    "aws:s3/bucket:Bucket": lambda name, inputs, region: {
-        "id": inputs.get("bucket", name),
-        "arn": f"arn:aws:s3:::{inputs.get('bucket', name)}",
-        "region": region,
-        "bucketRegionalDomainName": f"{inputs.get('bucket', name)}.s3.{region}.amazonaws.com",
-    },
+    "aws:s3/bucket:Bucket": lambda name, inputs, region: _bucket(
+        inputs.get("bucket") or f"{inputs.get('bucketPrefix', name)}{_digest(name, length=12)}",
+        region,
+    ),
 }
+
+
+def _bucket(bucket: str, region: str) -> dict[str, Any]:
+    return {
+        "id": bucket,
+        "bucket": bucket,
+        "arn": f"arn:aws:s3:::{bucket}",
+        "region": region,
+        "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+    }
 
 
 def _uuid(name: str) -> str:

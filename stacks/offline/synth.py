@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 
 from google.protobuf import empty_pb2
@@ -56,6 +57,8 @@ def synthesize(
         )
     )
     runtime_settings.ROOT.set(None)
+    # A failing program leaves RPC tasks pending; the failure itself is what matters.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     loop = asyncio.new_event_loop()
     plan = Plan(stack=stack, resources=monitor.recorded)
     try:

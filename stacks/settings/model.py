@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from .app import AppSettings
 from .base import RetentionDays, Section, int_range
 from .cache import CacheSettings
 from .cluster import ClusterSettings
@@ -56,6 +57,7 @@ class StackSettings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    app: AppSettings
 
     @model_validator(mode="after")
     def _region_is_resident(self) -> StackSettings:
@@ -71,4 +73,32 @@ class StackSettings(Section):
         check_placement(
             self.database, self.network.az_count, self.region, self.residency.allowed_regions
         )
+        return self
+
+    @model_validator(mode="after")
+    def _app_fits(self) -> StackSettings:
+        """The CRM's peak connections stay within 80% of the database's max_connections, and
+        an existing certificate lives where the load balancer does."""
+        capacity = self.app.capacity
+        pool, limit = capacity.pool_size, self.database.max_connections
+        budget = limit * 8 // 10
+        needed = capacity.connections_at_peak()
+        if needed > budget:
+            raise FieldError(
+                "app.capacity",
+                needed,
+                "must keep PostgreSQL connections within 80% of max_connections: "
+                f"{capacity.max_server_pods} server pods x {pool} + {capacity.max_worker_pods} "
+                f"worker pods x {pool} + 1 migration job x {pool} = {needed} > {budget} "
+                f"(80% of {limit} on {self.database.instance_class}); lower "
+                "peakRequestsPerSecond, maxWorkerPods or poolSize, or choose a larger "
+                "database.instanceClass",
+            )
+        certificate = self.app.tls.certificate_arn
+        if certificate and certificate.split(":")[3] != self.region:
+            raise FieldError(
+                "app.tls.certificateArn",
+                certificate,
+                f"must be a certificate in {self.region}, the load balancer's region",
+            )
         return self

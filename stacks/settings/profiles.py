@@ -39,6 +39,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "cache": {"nodeType": "cache.t4g.micro", "nodes": 1, "snapshotRetentionDays": 1},
         "storage": {"noncurrentVersionExpirationDays": 7},
+        "app": {
+            "capacity": {
+                "peakRequestsPerSecond": 20,
+                "minServerPods": 1,
+                "minWorkerPods": 1,
+                "maxWorkerPods": 2,
+            }
+        },
     },
     "staging": {
         "protectStatefulResources": False,
@@ -68,6 +76,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "cache": {"nodeType": "cache.t4g.small", "snapshotRetentionDays": 1},
         "storage": {"noncurrentVersionExpirationDays": 30},
+        "app": {
+            "capacity": {
+                "peakRequestsPerSecond": 30,
+                "minServerPods": 2,
+                "minWorkerPods": 1,
+                "maxWorkerPods": 3,
+            }
+        },
     },
     "prod": {},
 }

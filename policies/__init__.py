@@ -1,0 +1,1 @@
+"""The crm-guardrails policy pack; a package only so `policies.guardrails` imports from the root."""

@@ -1,0 +1,83 @@
+"""The crm-guardrails policy config of one stack (`pulumi preview --policy-pack-config <file>`).
+
+Stack config does not reach a Python policy pack, so everything a stack's guardrails need (the
+allowed regions above all) is handed over here, from the same settings the stack is built from.
+Security and residency policies stay mandatory everywhere. What differs between environments:
+
+* availability policies (Multi-AZ, replicas, HA cache, node spread, pod replicas) are mandatory
+  only when the stack is meant to be highly available; otherwise advisory, so their findings
+  still show what a production stack would need;
+* protection policies (deletion protection, backup/snapshot retention, log retention) are
+  mandatory only in prod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+AVAILABILITY_POLICIES = (
+    "rds-multi-az",
+    "rds-read-replicas",
+    "elasticache-high-availability",
+    "eks-nodegroup-multi-az",
+    "k8s-min-replicas",
+)
+PROTECTION_POLICIES = (
+    "rds-deletion-protection",
+    "rds-backup-retention",
+    "elasticache-backups",
+    "lb-deletion-protection",
+    "log-group-retention",
+)
+
+
+def _level(mandatory: bool) -> str:
+    return "mandatory" if mandatory else "advisory"
+
+
+def build_policy_config(
+    *,
+    environment: str,
+    region: str,
+    allowed_regions: Sequence[str],
+    high_availability: bool,
+    eks_versions: Sequence[str] | None = None,
+    imds_max_hop_limit: int = 2,
+    require_waf: bool = False,
+) -> dict[str, Any]:
+    """The JSON document for `--policy-pack-config`.
+
+    environment: the stack's profile, one of dev | staging | prod.
+    region: the stack's region (`aws:region`), used where neither a resource nor its provider
+        names one. It must be one of `allowed_regions`.
+    allowed_regions: regions that may hold data or copies of it.
+    high_availability: whether availability policies are mandatory.
+    eks_versions: Kubernetes versions the cluster may run (default: the pack's list).
+    imds_max_hop_limit: largest IMDS hop limit on nodes (2 lets system pods reach IMDS).
+    require_waf: make "internet-facing load balancers need WAF" mandatory.
+    """
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"environment must be one of {', '.join(ENVIRONMENTS)}: {environment!r}")
+    regions = list(dict.fromkeys(allowed_regions))
+    if not regions:
+        raise ValueError("allowed_regions must name at least one region")
+    if region not in regions:
+        raise ValueError(f"region {region!r} is not in allowed_regions {regions}")
+
+    config: dict[str, Any] = {
+        "residency-region-allowlist": {"allowedRegions": regions, "defaultRegion": region},
+        "residency-copy-destinations": {"allowedRegions": regions},
+        "residency-s3-replication": {"allowedRegions": regions, "defaultRegion": region},
+        "ec2-imdsv2-required": {"maxHopLimit": imds_max_hop_limit},
+        "lb-waf": {"enforcementLevel": _level(require_waf)},
+    }
+    for name in AVAILABILITY_POLICIES:
+        config[name] = {"enforcementLevel": _level(high_availability)}
+    for name in PROTECTION_POLICIES:
+        config[name] = {"enforcementLevel": _level(environment == "prod")}
+    if eks_versions is not None:
+        config["eks-supported-version"] = {"allowedVersions": list(eks_versions)}
+    return config
