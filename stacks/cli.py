@@ -8,10 +8,14 @@ import sys
 import typer
 from rich.console import Console
 
+from ops.cli import register as register_operations
+
 from . import program
 from .offline import SynthesisError, synthesize
-from .offline.render import render_text, to_json
-from .settings import SettingsError, load_settings
+from .offline.gate import check
+from .offline.render import render_capacity, render_findings, render_text, to_json
+from .policy_config import policy_config_for
+from .settings import SettingsError, StackSettings, load_settings
 from .stackfile import read_stack_config, stack_names
 
 app = typer.Typer(
@@ -25,6 +29,7 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 EXIT_INVALID_CONFIG = 2
+EXIT_POLICY_VIOLATION = 1
 
 
 @app.callback()
@@ -37,29 +42,59 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-@app.command()
-def plan(
-    stack: str = typer.Argument(..., help="Stack to synthesize: " + ", ".join(stack_names())),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
-) -> None:
-    """Synthesize a stack offline (no CLI, credentials or network) and show what it deploys."""
+def _settings(stack: str) -> tuple[dict[str, str], StackSettings]:
     try:
         config = read_stack_config(stack)
-        settings = load_settings(stack, config)
+        return config, load_settings(stack, config)
     except SettingsError as error:
         message = f"invalid configuration of stack {stack!r}:\n{error}"
         raise _fail(message, EXIT_INVALID_CONFIG) from None
+
+
+STACK_HELP = "Stack: " + ", ".join(stack_names())
+
+
+@app.command()
+def plan(
+    stack: str = typer.Argument(..., help=STACK_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+) -> None:
+    """Synthesize a stack offline (no CLI, credentials or network), show what it deploys and
+    run the policy pack on it. Exit 1 on a mandatory policy violation, 2 on invalid config."""
+    config, settings = _settings(stack)
     try:
         result = synthesize(program, stack=stack, config=config)
     except SynthesisError as error:
         raise _fail(f"the program of stack {stack!r} failed: {error}", 1) from None
+    findings = check(result, policy_config_for(settings))
+    blocking = [finding for finding in findings if finding.blocking]
     if as_json:
-        json.dump(to_json(result), sys.stdout, indent=2, sort_keys=True)
+        json.dump(to_json(result, settings, findings), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
-        return
-    out.print(
-        f"[bold]Offline plan of stack {stack}[/] (profile {settings.profile}, region "
-        f"{settings.region}, residency {settings.residency.jurisdiction}: "
-        f"{', '.join(settings.residency.allowed_regions)})"
-    )
-    render_text(result, out)
+    else:
+        out.print(
+            f"[bold]Offline plan of stack {stack}[/] (profile {settings.profile}, region "
+            f"{settings.region}, residency {settings.residency.jurisdiction}: "
+            f"{', '.join(settings.residency.allowed_regions)})"
+        )
+        render_text(result, out)
+        render_capacity(settings, out)
+        render_findings(findings, out)
+    if blocking:
+        raise _fail(
+            f"{len(blocking)} mandatory policy violation(s) in stack {stack!r}; fix them "
+            "before `pulumi preview`.",
+            EXIT_POLICY_VIOLATION,
+        )
+
+
+@app.command("policy-config")
+def policy_config(stack: str = typer.Argument(..., help=STACK_HELP)) -> None:
+    """Print the stack's policy-pack config (JSON) for `pulumi preview --policy-pack policies
+    --policy-pack-config <file>`, derived from the same settings as the stack."""
+    _, settings = _settings(stack)
+    json.dump(policy_config_for(settings), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+register_operations(app)

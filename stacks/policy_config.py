@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .settings import StackSettings
+from .settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
+
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 AVAILABILITY_POLICIES = (
@@ -81,3 +84,15 @@ def build_policy_config(
     if eks_versions is not None:
         config["eks-supported-version"] = {"allowedVersions": list(eks_versions)}
     return config
+
+
+def policy_config_for(settings: StackSettings) -> dict[str, Any]:
+    """The policy config of a validated stack: one source of truth for regions and versions."""
+    return build_policy_config(
+        environment=settings.profile,
+        region=settings.region,
+        allowed_regions=settings.residency.allowed_regions,
+        high_availability=settings.profile == "prod",
+        eks_versions=SUPPORTED_KUBERNETES_VERSIONS,
+        require_waf=settings.app.waf_web_acl_arn is not None,
+    )

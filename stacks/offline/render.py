@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,6 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from .model import Plan, PlannedResource, redact
+
+if TYPE_CHECKING:
+    from policies.guardrails.offline import Finding
+    from stacks.settings import StackSettings
 
 # The inputs worth a glance per resource type; everything is in --json.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
@@ -136,9 +140,76 @@ def render_text(plan: Plan, console: Console) -> None:
     console.print(outputs)
 
 
-def to_json(plan: Plan) -> dict[str, Any]:
-    """The plan as plain JSON data with every secret redacted."""
+def capacity(settings: StackSettings) -> dict[str, Any]:
+    """The S = N x C sizing and the PostgreSQL connection budget it must fit."""
+    sizing = settings.app.capacity
+    limit = settings.database.max_connections
     return {
+        "peakRequestsPerSecond": sizing.peak_requests_per_second,
+        "requestsPerServerPod": sizing.requests_per_server_pod,
+        "headroomPercent": sizing.headroom_percent,
+        "serverPods": {"min": sizing.min_server_pods, "max": sizing.max_server_pods},
+        "workerPods": {"min": sizing.min_worker_pods, "max": sizing.max_worker_pods},
+        "poolSize": sizing.pool_size,
+        "connectionsAtPeak": sizing.connections_at_peak(),
+        "maxConnections": limit,
+        "connectionBudget": limit * 8 // 10,
+        "databaseInstanceClass": settings.database.instance_class,
+    }
+
+
+def render_capacity(settings: StackSettings, console: Console) -> None:
+    numbers = capacity(settings)
+    table = Table(title="Capacity (S = N x C) and connection budget", title_justify="left")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows = [
+        ("peak requests/s (S)", numbers["peakRequestsPerSecond"]),
+        ("requests/s per server pod (C)", numbers["requestsPerServerPod"]),
+        ("headroom", f"{numbers['headroomPercent']}%"),
+        ("server pods N (min..max)", "{min}..{max}".format(**numbers["serverPods"])),
+        ("worker pods (min..max)", "{min}..{max}".format(**numbers["workerPods"])),
+        ("pool size per pod", numbers["poolSize"]),
+        ("connections at peak (incl. migration job)", numbers["connectionsAtPeak"]),
+        (
+            f"budget: 80% of max_connections of {numbers['databaseInstanceClass']}",
+            f"{numbers['connectionBudget']} of {numbers['maxConnections']}",
+        ),
+    ]
+    for label, value in rows:
+        table.add_row(label, str(value))
+    console.print(table)
+
+
+def render_findings(findings: list[Finding], console: Console) -> None:
+    """Policy results grouped by severity, mandatory first within each group."""
+    blocking = sum(finding.blocking for finding in findings)
+    if not findings:
+        console.print("[bold green]Policies: no violations.[/]")
+        return
+    table = Table(
+        title=f"Policies: {blocking} mandatory, {len(findings) - blocking} advisory",
+        title_justify="left",
+    )
+    for column in ("severity", "enforcement", "policy", "resource", "message and remediation"):
+        table.add_column(column, overflow="fold")
+    for finding in sorted(findings, key=lambda f: not f.blocking):
+        style = "bold red" if finding.blocking else "yellow"
+        table.add_row(
+            finding.severity or "-",
+            f"[{style}]{finding.enforcement}[/]",
+            finding.policy,
+            escape(finding.resource_name or "(stack)"),
+            escape(f"{finding.message} Fix: {finding.remediation}"),
+        )
+    console.print(table)
+
+
+def to_json(
+    plan: Plan, settings: StackSettings | None = None, findings: list[Finding] | None = None
+) -> dict[str, Any]:
+    """The plan as plain JSON data with every secret redacted."""
+    document: dict[str, Any] = {
         "stack": plan.stack,
         "resources": [
             {
@@ -157,3 +228,23 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "counts": dict(sorted(plan.counts().items())),
         "outputs": redact(plan.outputs),
     }
+    if settings is not None:
+        document["capacity"] = capacity(settings)
+    if findings is not None:
+        document["policies"] = {
+            "mandatory": sum(finding.blocking for finding in findings),
+            "advisory": sum(not finding.blocking for finding in findings),
+            "findings": [
+                {
+                    "policy": f.policy,
+                    "severity": f.severity,
+                    "enforcement": f.enforcement,
+                    "urn": f.urn,
+                    "resource": f.resource_name,
+                    "message": f.message,
+                    "remediation": f.remediation,
+                }
+                for f in findings
+            ],
+        }
+    return document

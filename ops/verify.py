@@ -1,0 +1,171 @@
+"""Check a live deployment against its stack outputs (encryption, HA, replication, exposure)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ops.aws import client, error_code, same_kms_key
+from ops.bootstrap import PUBLIC_ACCESS_BLOCK
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+REQUIRED_OUTPUTS = (
+    "region",
+    "allowedRegions",
+    "dbPrimaryIdentifier",
+    "dbReplicaIdentifiers",
+    "dbKmsKeyArn",
+    "clusterName",
+    "clusterSecretsKeyArn",
+    "attachmentsBucketName",
+    "storageKmsKeyArn",
+)
+
+
+def run_checks(outputs: Mapping[str, Any], region: str | None = None) -> list[Check]:
+    """All checks for one stack; an AWS permission/credential error propagates (user error)."""
+    missing = [key for key in REQUIRED_OUTPUTS if outputs.get(key) in (None, "")]
+    if missing:
+        return [Check("stack outputs", False, f"missing outputs: {', '.join(missing)}")]
+    region = region or outputs["region"]
+    allowed = list(outputs["allowedRegions"])
+    checks = [
+        Check(
+            "region residency",
+            region in allowed,
+            f"{region} {'in' if region in allowed else 'NOT in'} allowedRegions {allowed}",
+        )
+    ]
+    checks += check_database(outputs, region)
+    checks += check_cluster(outputs, region)
+    checks += check_bucket(outputs, region)
+    return checks
+
+
+def _describe_db(rds, identifier: str) -> dict | None:
+    try:
+        return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+    except ClientError as exc:
+        if error_code(exc) == "DBInstanceNotFound":
+            return None
+        raise
+
+
+def check_database(outputs: Mapping[str, Any], region: str) -> list[Check]:
+    rds = client("rds", region)
+    primary_id = outputs["dbPrimaryIdentifier"]
+    primary = _describe_db(rds, primary_id)
+    if primary is None:
+        return [Check(f"rds primary {primary_id}", False, f"not found in {region}")]
+    status = primary["DBInstanceStatus"]
+    key = primary.get("KmsKeyId")
+    encrypted = bool(primary.get("StorageEncrypted"))
+    checks = [
+        Check(f"rds primary {primary_id} available", status == "available", f"status {status}"),
+        Check(
+            "rds primary Multi-AZ",
+            bool(primary.get("MultiAZ")),
+            f"MultiAZ={primary.get('MultiAZ')}",
+        ),
+        Check(
+            "rds primary encrypted with dbKmsKeyArn",
+            encrypted and same_kms_key(key, outputs["dbKmsKeyArn"], region),
+            f"StorageEncrypted={encrypted}, key {key}",
+        ),
+    ]
+    zones: dict[str, str] = {}
+    for replica_id in outputs["dbReplicaIdentifiers"]:
+        replica = _describe_db(rds, replica_id)
+        if replica is None:
+            checks.append(Check(f"rds replica {replica_id}", False, f"not found in {region}"))
+            continue
+        source = replica.get("ReadReplicaSourceDBInstanceIdentifier") or ""
+        replicating = source == primary_id or source.endswith(f":db:{primary_id}")
+        status = replica["DBInstanceStatus"]
+        zones[replica_id] = replica.get("AvailabilityZone", "?")
+        checks.append(
+            Check(
+                f"rds replica {replica_id} replicating",
+                replicating and status == "available",
+                f"source {source or 'none'}, status {status}, AZ {zones[replica_id]}",
+            )
+        )
+    shared = sorted(az for az, count in Counter(zones.values()).items() if count > 1)
+    detail = ", ".join(f"{r}={az}" for r, az in zones.items()) or "no replicas"
+    if shared:
+        detail = f"replicas share {', '.join(shared)}: {detail}"
+    checks.append(Check("rds replicas in distinct AZs", not shared, detail))
+    return checks
+
+
+def check_cluster(outputs: Mapping[str, Any], region: str) -> list[Check]:
+    name = outputs["clusterName"]
+    try:
+        cluster = client("eks", region).describe_cluster(name=name)["cluster"]
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return [Check(f"eks cluster {name}", False, f"not found in {region}")]
+        raise
+    keys = [
+        cfg.get("provider", {}).get("keyArn")
+        for cfg in cluster.get("encryptionConfig") or []
+        if "secrets" in cfg.get("resources", [])
+    ]
+    expected = outputs["clusterSecretsKeyArn"]
+    return [
+        Check(f"eks cluster {name} ACTIVE", cluster["status"] == "ACTIVE", cluster["status"]),
+        Check(
+            "eks secrets encrypted with clusterSecretsKeyArn",
+            any(same_kms_key(key, expected, region) for key in keys),
+            f"secrets key {keys[0] if keys else 'none'}",
+        ),
+    ]
+
+
+def check_bucket(outputs: Mapping[str, Any], region: str) -> list[Check]:
+    s3 = client("s3", region)
+    bucket = outputs["attachmentsBucketName"]
+    try:
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+            "Rules"
+        ]
+    except ClientError as exc:
+        code = error_code(exc)
+        if code == "NoSuchBucket":
+            return [Check(f"s3 bucket {bucket}", False, "bucket does not exist")]
+        if code != "ServerSideEncryptionConfigurationNotFoundError":
+            raise
+        rules = []
+    defaults = [rule.get("ApplyServerSideEncryptionByDefault", {}) for rule in rules]
+    kms_keys = [d.get("KMSMasterKeyID") for d in defaults if d.get("SSEAlgorithm") == "aws:kms"]
+    try:
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    except ClientError as exc:
+        if error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        block = {}
+    open_settings = [name for name in PUBLIC_ACCESS_BLOCK if not block.get(name)]
+    return [
+        Check(
+            "s3 attachments encrypted with storageKmsKeyArn (aws:kms)",
+            any(same_kms_key(key, outputs["storageKmsKeyArn"], region) for key in kms_keys),
+            f"algorithms {[d.get('SSEAlgorithm') for d in defaults] or 'none'}, "
+            f"key {kms_keys[0] if kms_keys else 'none'}",
+        ),
+        Check(
+            "s3 attachments public access fully blocked",
+            not open_settings,
+            "all four blocks on" if not open_settings else f"off: {', '.join(open_settings)}",
+        ),
+    ]

@@ -1,0 +1,45 @@
+"""The offline policy gate: the crm-guardrails pack evaluated on a synthesized plan.
+
+The same policy objects `pulumi preview --policy-pack policies` runs, fed with what the engine
+would send them (inputs, provider inputs, parents, dependencies).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies.guardrails.offline import Finding, evaluate
+
+from .model import Plan, PlannedResource
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
+
+
+def _as_pack_input(resource: PlannedResource, providers: dict[str, PlannedResource]) -> dict:
+    provider = providers.get(resource.provider or "")
+    return {
+        "type": resource.type,
+        "name": resource.name,
+        "urn": resource.urn,
+        "props": resource.inputs,
+        "parent": resource.parent,
+        "dependencies": resource.dependencies,
+        "property_dependencies": resource.property_dependencies,
+        "protect": resource.protect,
+        "provider": None
+        if provider is None
+        else {
+            "type": provider.type,
+            "name": provider.name,
+            "urn": provider.urn,
+            "props": provider.inputs,
+        },
+    }
+
+
+def check(plan: Plan, policy_config: dict[str, Any]) -> list[Finding]:
+    """Findings of the policy pack on every resource and on the stack as a whole."""
+    providers = {r.urn: r for r in plan.resources if r.type.startswith("pulumi:providers:")}
+    resources = [_as_pack_input(resource, providers) for resource in plan.resources]
+    findings = evaluate(resources, policy_config)
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER.index(f.severity), f.policy, f.urn or ""))

@@ -1,0 +1,182 @@
+"""`residency-audit`: project resources outside the allow-list are found in any enabled
+region, whatever their type; allowed or foreign resources are not reported."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto.core.authorization import enable_iam_authentication
+
+from ops.residency import resource_kind
+from tests.ops.helpers import ACCOUNT, assert_clean_failure, deploy_stack, limited_credentials
+
+PROJECT_TAGS = [{"Key": "project", "Value": "crm-platform"}]
+
+
+def rds_instance(region: str) -> str:
+    boto3.client("rds", region_name=region).create_db_instance(
+        DBInstanceIdentifier="stray-db",
+        DBInstanceClass="db.t4g.micro",
+        Engine="postgres",
+        MasterUsername="crm",
+        MasterUserPassword="not-a-real-password",
+        AllocatedStorage=20,
+        Tags=PROJECT_TAGS,
+    )
+    return f"arn:aws:rds:{region}:{ACCOUNT}:db:stray-db"
+
+
+def rds_snapshot_copy(region: str) -> str:
+    """A snapshot copied out of the EU: the classic residency leak."""
+    rds_instance("eu-central-1")
+    source = boto3.client("rds", region_name="eu-central-1").create_db_snapshot(
+        DBSnapshotIdentifier="eu-snap", DBInstanceIdentifier="stray-db"
+    )["DBSnapshot"]["DBSnapshotArn"]
+    boto3.client("rds", region_name=region).copy_db_snapshot(
+        SourceDBSnapshotIdentifier=source, TargetDBSnapshotIdentifier="copied", Tags=PROJECT_TAGS
+    )
+    return f"arn:aws:rds:{region}:{ACCOUNT}:snapshot:copied"
+
+
+def eks_cluster(region: str) -> str:
+    return boto3.client("eks", region_name=region).create_cluster(
+        name="stray",
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks",
+        resourcesVpcConfig={"subnetIds": []},
+        tags={"project": "crm-platform"},
+    )["cluster"]["arn"]
+
+
+def ec2_volume(region: str) -> str:
+    volume = boto3.client("ec2", region_name=region).create_volume(
+        AvailabilityZone=f"{region}a",
+        Size=10,
+        TagSpecifications=[{"ResourceType": "volume", "Tags": PROJECT_TAGS}],
+    )
+    return f"arn:aws:ec2:{region}:{ACCOUNT}:volume/{volume['VolumeId']}"
+
+
+def ec2_vpc(region: str) -> str:
+    vpc = boto3.client("ec2", region_name=region).create_vpc(
+        CidrBlock="10.9.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": PROJECT_TAGS}]
+    )["Vpc"]
+    return f"arn:aws:ec2:{region}:{ACCOUNT}:vpc/{vpc['VpcId']}"
+
+
+def s3_bucket(region: str) -> str:
+    s3 = boto3.client("s3", region_name=region)
+    s3.create_bucket(
+        Bucket="stray-bucket", CreateBucketConfiguration={"LocationConstraint": region}
+    )
+    s3.put_bucket_tagging(Bucket="stray-bucket", Tagging={"TagSet": PROJECT_TAGS})
+    return "arn:aws:s3:::stray-bucket"
+
+
+def redis(region: str) -> str:
+    boto3.client("elasticache", region_name=region).create_replication_group(
+        ReplicationGroupId="stray-redis", ReplicationGroupDescription="x", Tags=PROJECT_TAGS
+    )
+    return f"arn:aws:elasticache:{region}:{ACCOUNT}:replicationgroup:stray-redis"
+
+
+def kms(region: str) -> str:
+    tags = [{"TagKey": "project", "TagValue": "crm-platform"}]
+    return boto3.client("kms", region_name=region).create_key(Tags=tags)["KeyMetadata"]["Arn"]
+
+
+def secret(region: str) -> str:
+    return boto3.client("secretsmanager", region_name=region).create_secret(
+        Name="stray", SecretString="x", Tags=PROJECT_TAGS
+    )["ARN"]
+
+
+def test_every_resource_type_outside_allow_list_is_a_violation(aws, cli):
+    makers = [
+        rds_instance,
+        rds_snapshot_copy,
+        eks_cluster,
+        ec2_volume,
+        ec2_vpc,
+        s3_bucket,
+        redis,
+        kms,
+        secret,
+    ]
+    expected = {make.__name__: make("us-west-2") for make in makers}
+
+    result = cli("residency-audit")
+
+    assert result.exit_code == 1, result.output
+    reported = {
+        line.rsplit(" ", 1)[-1]
+        for line in result.output.splitlines()
+        if "VIOLATION us-west-2 " in line
+    }
+    missing = {name: arn for name, arn in expected.items() if arn not in reported}
+    assert not missing, result.output
+    assert reported == set(expected.values())
+    assert f"{len(expected)} outside the allow-list" in result.output
+
+
+def test_deployment_inside_allow_list_passes(aws, cli):
+    deploy_stack("prod")
+    kms("eu-west-1")
+    boto3.client("rds", "eu-central-1").add_tags_to_resource(
+        ResourceName=f"arn:aws:rds:eu-central-1:{ACCOUNT}:db:crm-prod-db", Tags=PROJECT_TAGS
+    )
+    result = cli("residency-audit")
+    assert result.exit_code == 0, result.output
+    assert "no residency violations" in result.output
+    assert "crm-prod-db" in result.output
+
+
+def test_untagged_or_other_projects_resources_are_not_reported(aws, cli):
+    boto3.client("kms", region_name="us-east-1").create_key()
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="other", SecretString="x", Tags=[{"Key": "project", "Value": "billing"}]
+    )
+    result = cli("residency-audit")
+    assert result.exit_code == 0, result.output
+    assert "0 resources" in result.output
+
+
+def test_allow_list_and_tag_are_options(aws, cli):
+    arn = secret("eu-north-1")
+    assert cli("residency-audit").exit_code == 1
+    widened = cli(
+        "residency-audit", "--allowed-region", "eu-central-1", "--allowed-region", "eu-north-1"
+    )
+    assert widened.exit_code == 0, widened.output
+    other_tag = cli("residency-audit", "--tag", "project=billing")
+    assert other_tag.exit_code == 0 and arn not in other_tag.output
+
+
+@pytest.mark.parametrize(
+    ("arn", "kind"),
+    [
+        ("arn:aws:rds:eu-west-1:1:snapshot:pre-1", "rds:snapshot"),
+        ("arn:aws:ec2:eu-west-1:1:volume/vol-1", "ec2:volume"),
+        ("arn:aws:elasticache:eu-west-1:1:replicationgroup:r", "elasticache:replicationgroup"),
+        ("arn:aws:secretsmanager:eu-west-1:1:secret:db/x-AbC", "secretsmanager:secret"),
+    ],
+)
+def test_resource_kind_from_arn(arn, kind):
+    assert resource_kind(arn) == kind
+
+
+def test_malformed_tag_is_a_usage_error(cli):
+    result = cli("residency-audit", "--tag", "project")
+    assert result.exit_code == 2
+    assert "expected KEY=VALUE" in result.output
+
+
+def test_audit_that_cannot_see_a_service_fails_instead_of_passing(aws, cli, monkeypatch):
+    secret("us-east-1")
+    limited_credentials(monkeypatch, "ec2:DescribeRegions", "eks:ListClusters")
+    with enable_iam_authentication():
+        result = cli("residency-audit")
+    assert_clean_failure(result, 2, "Access denied calling GetResources")
+
+
+def test_missing_credentials(cli):
+    assert_clean_failure(cli("residency-audit"), 2, "No AWS credentials found")

