@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .buckets import deny_insecure_transport, lock_down
+
 # Regions opened before August 2022 deliver ALB logs from an AWS-owned account per region;
 # newer regions use the log-delivery service principal.
 # (docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)
@@ -32,6 +34,7 @@ ELB_ACCOUNTS = {
     "sa-east-1": "507241528517",
 }
 LOG_PREFIX = "crm"
+S3_ACCESS_LOG_PREFIX = "s3-access"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class AccessLogBucketArgs:
 
 
 def delivery_policy(bucket_arn: str, account_id: str, region: str) -> dict:
-    """Only ELB log delivery may write, only under the prefix; nothing without TLS."""
+    """Only ELB and S3 log delivery may write, each under its own prefix and only for this
+    account; nothing without TLS."""
     elb_account = ELB_ACCOUNTS.get(region)
     principal = (
         {"AWS": f"arn:aws:iam::{elb_account}:root"}
@@ -57,14 +61,7 @@ def delivery_policy(bucket_arn: str, account_id: str, region: str) -> dict:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            *deny_insecure_transport(bucket_arn),
             {
                 "Sid": "LoadBalancerLogDelivery",
                 "Effect": "Allow",
@@ -72,19 +69,26 @@ def delivery_policy(bucket_arn: str, account_id: str, region: str) -> dict:
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/{LOG_PREFIX}/AWSLogs/{account_id}/*",
             },
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{S3_ACCESS_LOG_PREFIX}/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
         ],
     }
 
 
 class AccessLogBucket(pulumi.ComponentResource):
-    """Private, versioned, SSE-S3 (the only encryption ALB log delivery supports) and
-    expiring bucket for load-balancer access logs."""
+    """Private, versioned, SSE-S3 and expiring bucket for load-balancer and S3 server access
+    logs."""
 
     def __init__(
         self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("crm-platform:edge:AccessLogBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
@@ -95,37 +99,13 @@ class AccessLogBucket(pulumi.ComponentResource):
             tags={"crm-platform:purpose": "alb-access-logs"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        aws.s3.BucketPublicAccessBlock(
+        lock_down(
             name,
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            name,
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=self.bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=child,
-        )
-        aws.s3.BucketVersioning(
-            name,
-            bucket=self.bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            name,
-            bucket=self.bucket.id,
-            rules=[
+            self.bucket,
+            self,
+            # SSE-S3: the only default encryption ALB log delivery supports.
+            encryption={"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
+            lifecycle_rules=[
                 {
                     "id": "expire-access-logs",
                     "status": "Enabled",
@@ -134,15 +114,9 @@ class AccessLogBucket(pulumi.ComponentResource):
                     "noncurrent_version_expiration": {"noncurrent_days": 7},
                 }
             ],
-            opts=child,
-        )
-        aws.s3.BucketPolicy(
-            name,
-            bucket=self.bucket.id,
             policy=pulumi.Output.all(self.bucket.arn, account_id).apply(
                 lambda values: json.dumps(delivery_policy(values[0], values[1], args.region))
             ),
-            opts=child,
         )
         self.bucket_name = self.bucket.bucket
         self.register_outputs({"bucketName": self.bucket_name})

@@ -10,6 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from .security_groups import clients_only
+
 ENGINE = "valkey"
 PORT = 6379
 LOG_TYPES = ("slow-log", "engine-log")
@@ -66,23 +68,13 @@ class Cache(pulumi.ComponentResource):
         high_availability = args.nodes >= 2
         self.port = PORT
 
-        self.security_group = aws.ec2.SecurityGroup(
+        self.security_group = clients_only(
             name,
+            self,
             vpc_id=args.vpc_id,
-            description="Valkey from the CRM workloads only",
-            # Inline rules make the group authoritative: a rule added by hand is removed again.
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="Valkey from the CRM workloads",
-                    protocol="tcp",
-                    from_port=PORT,
-                    to_port=PORT,
-                    security_groups=list(args.client_security_group_ids),
-                )
-            ],
-            egress=[],
-            tags={"Name": name},
-            opts=child,
+            port=PORT,
+            service="Valkey",
+            client_security_group_ids=args.client_security_group_ids,
         )
         subnet_group = aws.elasticache.SubnetGroup(
             name,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .security_groups import clients_only
+
 ENGINE = "postgres"
 PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
@@ -130,23 +132,13 @@ class Database(pulumi.ComponentResource):
         self.master_username = args.master_username
         self.max_connections = args.max_connections
 
-        self.security_group = aws.ec2.SecurityGroup(
+        self.security_group = clients_only(
             name,
+            self,
             vpc_id=args.vpc_id,
-            description="PostgreSQL from the CRM workloads only",
-            # Inline rules make the group authoritative: a rule added by hand is removed again.
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="PostgreSQL from the CRM workloads",
-                    protocol="tcp",
-                    from_port=PORT,
-                    to_port=PORT,
-                    security_groups=list(args.client_security_group_ids),
-                )
-            ],
-            egress=[],
-            tags={"Name": name},
-            opts=child,
+            port=PORT,
+            service="PostgreSQL",
+            client_security_group_ids=args.client_security_group_ids,
         )
         monitoring_role, monitoring_attachment = self._monitoring_role()
         wait_for_monitoring = pulumi.ResourceOptions(

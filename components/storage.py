@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .access_logs import S3_ACCESS_LOG_PREFIX
+from .buckets import deny_insecure_transport, lock_down
+
 # The S3 calls Twenty's storage driver makes: Get/Put/Head/Copy/Delete objects, ListObjectsV2
 # and HeadBucket (Head and Copy are authorised by Get/Put, HeadBucket by ListBucket).
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
@@ -44,28 +47,7 @@ def access_policy(bucket_arn: str, key_arn: str) -> dict:
 
 def bucket_policy(bucket_arn: str) -> dict:
     """Refuse every request that is not TLS 1.2 or newer, whoever makes it."""
-    resources = [bucket_arn, f"{bucket_arn}/*"]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-            {
-                "Sid": "DenyOutdatedTls",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-            },
-        ],
-    }
+    return {"Version": "2012-10-17", "Statement": deny_insecure_transport(bucket_arn)}
 
 
 @dataclass(frozen=True)
@@ -83,6 +65,8 @@ class StorageArgs:
     """Days an overwritten or deleted object version is kept."""
     protect: bool = True
     """Pulumi `protect` on the bucket."""
+    access_log_bucket: pulumi.Input[str] | None = None
+    """Bucket receiving S3 server access logs (who read or changed which attachment)."""
 
 
 class Storage(pulumi.ComponentResource):
@@ -92,7 +76,6 @@ class Storage(pulumi.ComponentResource):
         self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("crm-platform:data:Storage", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self)
         ).account_id
@@ -101,47 +84,20 @@ class Storage(pulumi.ComponentResource):
             bucket=account_id.apply(lambda account: f"{args.bucket_name_prefix}-{account}"),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        aws.s3.BucketOwnershipControls(
+        lock_down(
             name,
-            bucket=self.bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},  # ACLs off
-            opts=child,
-        )
-        access_block = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=self.bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": args.kms_key_arn,
-                    },
-                    # One data key per bucket instead of a KMS call per object.
-                    "bucket_key_enabled": True,
-                    "blocked_encryption_types": ["SSE-C"],
-                }
-            ],
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            name,
-            bucket=self.bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            name,
-            bucket=self.bucket.id,
-            rules=[
+            self.bucket,
+            self,
+            encryption={
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": args.kms_key_arn,
+                },
+                # One data key per bucket instead of a KMS call per object.
+                "bucket_key_enabled": True,
+                "blocked_encryption_types": ["SSE-C"],
+            },
+            lifecycle_rules=[
                 {
                     "id": "expire-old-versions",
                     "status": "Enabled",
@@ -155,16 +111,16 @@ class Storage(pulumi.ComponentResource):
                     },
                 }
             ],
-            # Versioning first, then rules about noncurrent versions (as the provider documents).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
-        aws.s3.BucketPolicy(
-            name,
-            bucket=self.bucket.id,
             policy=self.bucket.arn.apply(lambda arn: json.dumps(bucket_policy(arn))),
-            # Both write bucket-level access settings; S3 rejects concurrent changes.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_block]),
         )
+        if args.access_log_bucket is not None:
+            aws.s3.BucketLogging(
+                name,
+                bucket=self.bucket.id,
+                target_bucket=args.access_log_bucket,
+                target_prefix=f"{S3_ACCESS_LOG_PREFIX}/{args.bucket_name_prefix}/",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
         self.region = args.region

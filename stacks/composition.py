@@ -184,6 +184,15 @@ def build(settings: StackSettings) -> dict[str, object]:
         ),
         opts=with_provider,
     )
+    access_logs = AccessLogBucket(
+        f"{env}-alb-logs",
+        AccessLogBucketArgs(
+            region=settings.region,
+            retention_days=settings.logging.retention_days,
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=with_provider,
+    )
     storage = Storage(
         f"{env}-storage",
         StorageArgs(
@@ -192,6 +201,7 @@ def build(settings: StackSettings) -> dict[str, object]:
             kms_key_arn=encryption.keys[KeyDomain.STORAGE].arn,
             noncurrent_version_expiration_days=settings.storage.noncurrent_version_expiration_days,
             protect=settings.protect_stateful_resources,
+            access_log_bucket=access_logs.bucket_name,
         ),
         opts=with_provider,
     )
@@ -222,15 +232,6 @@ def build(settings: StackSettings) -> dict[str, object]:
         ).certificate_arn
     else:
         certificate_arn = app.tls.certificate_arn
-    access_logs = AccessLogBucket(
-        f"{env}-alb-logs",
-        AccessLogBucketArgs(
-            region=settings.region,
-            retention_days=settings.logging.retention_days,
-            protect=settings.protect_stateful_resources,
-        ),
-        opts=with_provider,
-    )
     app_role = cluster.workload_role("crm-app", app.namespace, "twenty", storage.access_policy_json)
     secrets_role = cluster.workload_role(
         "crm-secrets",
