@@ -13,11 +13,12 @@ from components.crm_app import CrmApp, CrmAppArgs
 from components.crm_app.app import migration_job_name
 from stacks.offline import Plan
 from stacks.offline.model import is_secret, unwrap
+from stacks.settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
 from tests.support import synth_component
 
 SECRET_VALUES = ("s3cr3t-redis-token",)
-# Kinds whose schema ships with Kubernetes (custom resources are checked by their operator).
-KUBERNETES_VERSION = "1.34"
+# The schema of the Kubernetes version the cluster runs by default.
+KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[0]
 
 
 def _args(**overrides) -> CrmAppArgs:
@@ -279,9 +280,10 @@ def test_generated_keys_are_protected_when_asked(app: Plan) -> None:
     assert all(k.get("length") >= 32 and k.get("special") is False for k in keys)
 
 
-def test_objects_validate_against_the_kubernetes_schema(app: Plan) -> None:
+def _validate_builtin_objects(plan: Plan) -> int:
+    """Validate every object of a built-in kind; return how many were checked."""
     checked = 0
-    for resource in app.resources:
+    for resource in plan.resources:
         if not resource.type.startswith("kubernetes:") or "helm.sh" in resource.type:
             continue
         manifest = _manifest(resource)
@@ -289,4 +291,13 @@ def test_objects_validate_against_the_kubernetes_schema(app: Plan) -> None:
             continue  # custom resources (external-secrets.io)
         kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
         checked += 1
-    assert checked >= 15
+    return checked
+
+
+def test_objects_validate_against_the_kubernetes_schema(app: Plan) -> None:
+    assert _validate_builtin_objects(app) >= 15
+
+
+def test_every_object_of_the_prod_stack_validates(prod: Plan) -> None:
+    # the CRM's objects plus the cluster's (e.g. the default StorageClass)
+    assert _validate_builtin_objects(prod) >= 16

@@ -149,7 +149,8 @@ def test_db_subnet_group_covers_the_isolated_tier(any_stack: Plan) -> None:
 def test_workload_group_only_opens_outbound(any_stack: Plan) -> None:
     group = any_stack.named(f"{any_stack.stack}-net-workloads")
     rules = [
-        r for r in any_stack.resources
+        r
+        for r in any_stack.resources
         if r.type.startswith("aws:vpc/securityGroup") and group.urn in r.dependencies
     ]
     assert [r.type for r in rules] == ["aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]

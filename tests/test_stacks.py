@@ -91,3 +91,20 @@ def test_plan_command_rejects_unknown_stack() -> None:
     result = runner.invoke(app, ["plan", "qa"])
     assert result.exit_code == 2
     assert "no file Pulumi.qa.yaml; known stacks: dev, prod, staging" in result.stderr
+
+
+def test_outputs_a_provider_declares_secret_stay_secret_offline() -> None:
+    import pulumi
+    import pulumi_random as random
+
+    from stacks.offline import synthesize
+    from stacks.offline.model import is_secret
+
+    def generate() -> None:
+        password = random.RandomPassword("password", length=20)
+        pulumi.export("password", password.result)
+        pulumi.export("length", password.length)
+
+    outputs = synthesize(generate, stack="test", config={}).outputs
+    assert is_secret(outputs["password"]) and len(outputs["password"]["value"]) == 20
+    assert outputs["length"] == 20

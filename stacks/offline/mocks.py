@@ -10,10 +10,13 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from .model import STACK_TYPE, PlannedResource
+from .model import SECRET_SIG_KEY, STACK_TYPE, PlannedResource
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the engine's marker value for secrets
 
 ACCOUNT_ID = "123456789012"
 _ZONE_SUFFIXES = ("a", "b", "c")
@@ -212,6 +215,17 @@ class OfflineMocks(Mocks):
         return {}
 
 
+def _mark_secret_outputs(state: struct_pb2.Struct, keys: list[str]) -> None:
+    """Wrap the outputs a resource declares secret (e.g. a random password's `result`) the way
+    the engine does, so the program sees them as secrets offline too."""
+    for key in keys:
+        if key in state.fields:
+            wrapped = struct_pb2.Struct()
+            wrapped[SECRET_SIG_KEY] = SECRET_SIG
+            wrapped.fields["value"].CopyFrom(state.fields[key])
+            state.fields[key].struct_value.CopyFrom(wrapped)
+
+
 class RecordingMonitor(MockMonitor):
     """A mock monitor that keeps every registration the way the engine would receive it."""
 
@@ -222,6 +236,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
+        _mark_secret_outputs(response.object, request.additionalSecretOutputs)
         if request.type != STACK_TYPE:
             self.recorded.append(
                 PlannedResource(
