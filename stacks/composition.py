@@ -273,6 +273,8 @@ def build(settings: StackSettings) -> dict[str, object]:
             waf_web_acl_arn=app.waf_web_acl_arn,
             hosted_zone_id=app.tls.hosted_zone_id,
             node_selector={POOL_LABEL: "app"},
+            # The Ingress needs the ALB controller (and its webhook), the autoscalers metrics.
+            requires=(cluster.load_balancer_controller, cluster.metrics_server),
             protect=settings.protect_stateful_resources,
         ),
         opts=pulumi.ResourceOptions(

@@ -542,3 +542,21 @@ def test_controller_policy_scopes_writes_to_its_own_tagged_resources(prod: Plan)
     assert create["Condition"] == {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}}
     (delete_group,) = [s for s in statements if "ec2:DeleteSecurityGroup" in s["Action"]]
     assert "Condition" in delete_group
+
+
+def test_metrics_server_serves_the_autoscalers(prod: Plan) -> None:
+    from components.cluster.metrics_server import CHART_VERSION
+
+    release = next(r for r in prod.of_type(RELEASE) if r.get("chart") == "metrics-server")
+    assert release.get("version") == CHART_VERSION == "3.13.0"
+    assert release.get("repositoryOpts.repo") == "https://kubernetes-sigs.github.io/metrics-server/"
+    values = release.get("values")
+    assert values["replicas"] == 2 and values["podDisruptionBudget"]["enabled"] is True
+    assert values["tolerations"] == [
+        {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    namespace = prod.one("kubernetes:core/v1:Namespace")
+    operator = next(r for r in prod.of_type(RELEASE) if r.get("chart") == "external-secrets")
+    for first_in_the_app in (namespace, operator):
+        assert release.urn in first_in_the_app.dependencies
+        assert _lb_controller(prod).urn in first_in_the_app.dependencies

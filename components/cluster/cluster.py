@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import addons, iam_policies, load_balancer_controller
+from . import addons, iam_policies, load_balancer_controller, metrics_server
 from .identity import GrantedRole, service_account_role, service_role
 from .kubeconfig import kubeconfig
 from .nodes import (
@@ -150,6 +150,16 @@ class Cluster(pulumi.ComponentResource):
             ),
         )
         self.load_balancer_controller = self._load_balancer_controller(args, admin_grants)
+        self.metrics_server = metrics_server.install(
+            self,
+            f"{self._prefix}-metrics-server",
+            self.k8s_provider,
+            depends_on=[
+                *admin_grants,
+                *self.node_groups.values(),
+                self.managed_addons[addons.COREDNS],
+            ],
+        )
         self.register_outputs(
             {
                 "clusterName": self.cluster.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -62,6 +63,9 @@ class CrmAppArgs:
     """When set, the domain is pointed at the load balancer in this Route 53 zone."""
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: list[dict[str, Any]] = field(default_factory=list)
+    requires: Sequence[pulumi.Resource] = ()
+    """Cluster add-ons that must run first: the load balancer controller (and its webhook)
+    and metrics-server (the autoscalers' metrics). Everything here is created after them."""
     protect: bool = True
     """Protect the generated encryption key (losing it makes stored data unreadable) and
     turn on load-balancer deletion protection."""
@@ -132,7 +136,8 @@ class CrmApp(pulumi.ComponentResource):
                 }
                 | {"pod-security.kubernetes.io/enforce-version": "latest"},
             },
-            opts=self._child(),
+            # Every other object lives in this namespace, so it waits for the add-ons too.
+            opts=self._child(depends_on=list(args.requires)),
         )
         ns = namespace.metadata.name
         self._namespace = ns
@@ -288,7 +293,7 @@ class CrmApp(pulumi.ComponentResource):
             namespace="external-secrets",
             create_namespace=True,
             values={"installCRDs": True, "replicaCount": 2},
-            opts=self._child(),
+            opts=self._child(depends_on=list(args.requires)),
         )
         store = k8s.apiextensions.CustomResource(
             f"{self._name}-secret-store",

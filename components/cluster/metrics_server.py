@@ -1,0 +1,50 @@
+"""metrics-server: the resource metrics the CRM's horizontal pod autoscalers scale on.
+
+EKS does not install it; without it an autoscaler reports `<unknown>` and never scales.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
+
+CHART = "metrics-server"
+CHART_VERSION = "3.13.0"  # metrics-server v0.8.0
+CHART_REPOSITORY = "https://kubernetes-sigs.github.io/metrics-server/"
+NAMESPACE = "kube-system"
+REPLICAS = 2
+
+
+def chart_values() -> dict:
+    """Two replicas on the system pool, never both drained at once."""
+    return {
+        "replicas": REPLICAS,
+        "tolerations": [SYSTEM_TOLERATION],
+        "nodeSelector": SYSTEM_NODE_SELECTOR,
+        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+    }
+
+
+def install(
+    parent: pulumi.Resource,
+    name: str,
+    provider: k8s.Provider,
+    depends_on: Sequence[pulumi.Resource],
+) -> k8s.helm.v3.Release:
+    """The pinned chart as a Helm release that waits until the metrics API is served."""
+    return k8s.helm.v3.Release(
+        name,
+        name=CHART,
+        chart=CHART,
+        version=CHART_VERSION,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+        namespace=NAMESPACE,
+        values=chart_values(),
+        atomic=True,
+        max_history=5,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on)),
+    )
