@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .iam import service_trust
 from .security_groups import clients_only
 
 ENGINE = "postgres"
@@ -261,19 +262,7 @@ class Database(pulumi.ComponentResource):
             f"{self._name}-monitoring",
             description="RDS Enhanced Monitoring of the CRM database",
             assume_role_policy=account_id.apply(
-                lambda account: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                            }
-                        ],
-                    }
-                )
+                lambda account: json.dumps(service_trust("monitoring.rds.amazonaws.com", account))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -10,6 +10,8 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from .iam import service_trust
+
 NatStrategy = Literal["none", "single", "onePerAz", "regional"]
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "kms", "secretsmanager")
 # Each tier's share of the VPC, as extra prefix bits: private /19, public /22, isolated /23 of
@@ -324,19 +326,7 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-flow-logs",
             assume_role_policy=account_id.apply(
-                lambda account: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                            }
-                        ],
-                    }
-                )
+                lambda account: json.dumps(service_trust("vpc-flow-logs.amazonaws.com", account))
             ),
             opts=child,
         )

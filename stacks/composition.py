@@ -31,26 +31,42 @@ def default_tags(settings: StackSettings) -> dict[str, str]:
     }
 
 
-def build(settings: StackSettings) -> dict[str, object]:
-    """Create every resource of the stack and return the stack outputs."""
-    env = settings.environment
-    provider = aws.Provider(
-        f"aws-{env}",
-        region=settings.region,
+def _provider(name: str, region: str, settings: StackSettings) -> aws.Provider:
+    """An explicit provider: every resource names its region and carries the stack's tags."""
+    return aws.Provider(
+        name,
+        region=region,
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
     )
-    with_provider = pulumi.ResourceOptions(providers={"aws": provider})
 
-    encryption = Encryption(
-        f"{env}-keys",
+
+def _keys(
+    name: str,
+    region: str,
+    settings: StackSettings,
+    provider: aws.Provider,
+    domains: tuple[KeyDomain, ...] = tuple(KeyDomain),
+) -> Encryption:
+    return Encryption(
+        name,
         EncryptionArgs(
-            region=settings.region,
-            alias_prefix=f"{PROJECT}/{env}",
+            region=region,
+            alias_prefix=f"{PROJECT}/{settings.environment}",
+            domains=domains,
             deletion_window_days=settings.encryption.key_deletion_window_days,
             protect=settings.protect_stateful_resources,
         ),
-        opts=with_provider,
+        opts=pulumi.ResourceOptions(providers={"aws": provider}),
     )
+
+
+def build(settings: StackSettings) -> dict[str, object]:
+    """Create every resource of the stack and return the stack outputs."""
+    env = settings.environment
+    provider = _provider(f"aws-{env}", settings.region, settings)
+    with_provider = pulumi.ResourceOptions(providers={"aws": provider})
+
+    encryption = _keys(f"{env}-keys", settings.region, settings, provider)
     network = Network(
         f"{env}-net",
         NetworkArgs(
@@ -116,21 +132,13 @@ def build(settings: StackSettings) -> dict[str, object]:
     if db_settings.dr_region:
         # The DR region gets its own provider (same tags) and its own database and logs keys:
         # KMS keys are regional, and the copy must never depend on the lost region.
-        dr_provider = aws.Provider(
-            f"aws-{env}-dr",
-            region=db_settings.dr_region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
-        )
-        dr_keys = Encryption(
+        dr_provider = _provider(f"aws-{env}-dr", db_settings.dr_region, settings)
+        dr_keys = _keys(
             f"{env}-dr-keys",
-            EncryptionArgs(
-                region=db_settings.dr_region,
-                alias_prefix=f"{PROJECT}/{env}",
-                domains=(KeyDomain.DATABASE, KeyDomain.LOGS),
-                deletion_window_days=settings.encryption.key_deletion_window_days,
-                protect=settings.protect_stateful_resources,
-            ),
-            opts=pulumi.ResourceOptions(providers={"aws": dr_provider}),
+            db_settings.dr_region,
+            settings,
+            dr_provider,
+            domains=(KeyDomain.DATABASE, KeyDomain.LOGS),
         )
         disaster_recovery = DisasterRecoveryArgs(
             provider=dr_provider,

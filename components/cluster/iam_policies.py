@@ -9,16 +9,6 @@ STS_AUDIENCE = "sts.amazonaws.com"
 _VERSION = "2012-10-17"
 
 
-def service_trust(service: str) -> dict:
-    """Trust policy letting one AWS service (e.g. `eks.amazonaws.com`) assume the role."""
-    return {
-        "Version": _VERSION,
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-        ],
-    }
-
-
 def service_account_trust(
     oidc_provider_arn: str, issuer_host: str, namespace: str, service_account: str
 ) -> dict:

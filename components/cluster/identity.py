@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from ..iam import service_trust
 from . import iam_policies
 
 
@@ -35,7 +36,7 @@ def service_role(
     """A role an AWS service assumes, with exactly the AWS managed policies named."""
     role = aws.iam.Role(
         name,
-        assume_role_policy=json.dumps(iam_policies.service_trust(service)),
+        assume_role_policy=json.dumps(service_trust(service)),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return GrantedRole(role, _attach(parent, name, role, managed_policies, partition))
