@@ -33,7 +33,9 @@ TOKEN = re.compile(r'"((?:aws|kubernetes):[\w.-]+/[\w.]+:[A-Z]\w*)"')
 
 def test_pulumi_policy_yaml_matches_the_package() -> None:
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
-    assert project["runtime"] == "python"
+    assert project["runtime"]["name"] == "python"
+    # the engine runs the pack with the project's virtualenv, next to the pack directory
+    assert (PACK_DIR / project["runtime"]["options"]["virtualenv"]).resolve() == ROOT / ".venv"
     assert (project["name"], str(project["version"])) == (PACK_NAME, PACK_VERSION)
     assert re.fullmatch(r"[a-zA-Z0-9-_.]{1,100}", project["name"])
 
