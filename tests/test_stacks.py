@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -108,3 +109,16 @@ def test_outputs_a_provider_declares_secret_stay_secret_offline() -> None:
     outputs = synthesize(generate, stack="test", config={}).outputs
     assert is_secret(outputs["password"]) and len(outputs["password"]["value"]) == 20
     assert outputs["length"] == 20
+
+
+def test_plan_output_is_the_same_every_time() -> None:
+    first, second = (runner.invoke(app, ["plan", "staging"]) for _ in range(2))
+    assert first.exit_code == second.exit_code == 0
+    assert first.stdout == second.stdout
+    titles = [
+        match.group(1)
+        for line in first.stdout.splitlines()
+        if (match := re.match(r"^(\S[^│]*): \d+ resources\s*$", line))
+    ]
+    assert len(titles) > 5
+    assert titles[0] == "stack" and titles[1:] == sorted(titles[1:])

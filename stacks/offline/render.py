@@ -100,6 +100,7 @@ def _summary(resource: PlannedResource) -> str:
 
 
 def _groups(plan: Plan) -> dict[str, list[PlannedResource]]:
+    """Resources by the outermost component holding them ("stack" for top-level ones)."""
     groups: dict[str, list[PlannedResource]] = defaultdict(list)
     for resource in plan.resources:
         if not resource.custom:
@@ -111,7 +112,8 @@ def _groups(plan: Plan) -> dict[str, list[PlannedResource]]:
 
 def render_text(plan: Plan, console: Console) -> None:
     """Resources grouped by component, counts by type, and the stack outputs."""
-    for group, resources in _groups(plan).items():
+    # Sorted, so two plans of the same stack print the same (registration order varies).
+    for group, resources in sorted(_groups(plan).items(), key=lambda g: (g[0] != "stack", g[0])):
         table = Table(title=f"{group}: {len(resources)} resources", title_justify="left")
         table.add_column("type")
         table.add_column("name")
