@@ -1,5 +1,5 @@
-"""Entry point Pulumi runs; everything lives in `stacks/`."""
+"""Entry point Pulumi runs for the platform layer; everything lives in `stacks/`."""
 
-import stacks
+from stacks import platform
 
-stacks.program()
+platform.program()

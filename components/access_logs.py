@@ -10,29 +10,9 @@ import pulumi_aws as aws
 
 from .buckets import deny_insecure_transport, lock_down
 
-# Regions opened before August 2022 deliver ALB logs from an AWS-owned account per region;
-# newer regions use the log-delivery service principal.
-# (docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)
-ELB_ACCOUNTS = {
-    "us-east-1": "127311923021",
-    "us-east-2": "033677994240",
-    "us-west-1": "027434742980",
-    "us-west-2": "797873946194",
-    "ca-central-1": "985666609251",
-    "eu-central-1": "054676820949",
-    "eu-west-1": "156460612806",
-    "eu-west-2": "652711504416",
-    "eu-west-3": "009996457667",
-    "eu-north-1": "897822967062",
-    "eu-south-1": "635631232127",
-    "ap-northeast-1": "582318560864",
-    "ap-northeast-2": "600734575887",
-    "ap-northeast-3": "383597477331",
-    "ap-southeast-1": "114774131450",
-    "ap-southeast-2": "783225319266",
-    "ap-south-1": "718504428378",
-    "sa-east-1": "507241528517",
-}
+LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+"""Who delivers ALB logs in regions opened since August 2022 (AWS docs, "Enable access logs
+for your Application Load Balancer"); older regions deliver from a regional ELB account."""
 LOG_PREFIX = "crm"
 S3_ACCESS_LOG_PREFIX = "s3-access"
 
@@ -41,23 +21,19 @@ S3_ACCESS_LOG_PREFIX = "s3-access"
 class AccessLogBucketArgs:
     """Inputs of `AccessLogBucket`."""
 
-    region: str
-    """Region of the load balancer (decides who delivers the logs)."""
+    elb_account_arn: pulumi.Input[str] | None
+    """The regional ELB account that delivers the logs (`aws.elb.get_service_account`), or
+    None where the log-delivery service principal does."""
     retention_days: int
     """Days before log objects expire."""
     protect: bool = True
     """Pulumi `protect` on the bucket (access logs are audit evidence)."""
 
 
-def delivery_policy(bucket_arn: str, account_id: str, region: str) -> dict:
+def delivery_policy(bucket_arn: str, account_id: str, elb_account_arn: str | None) -> dict:
     """Only ELB and S3 log delivery may write, each under its own prefix and only for this
     account; nothing without TLS."""
-    elb_account = ELB_ACCOUNTS.get(region)
-    principal = (
-        {"AWS": f"arn:aws:iam::{elb_account}:root"}
-        if elb_account
-        else {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
-    )
+    principal = {"AWS": elb_account_arn} if elb_account_arn else {"Service": LOG_DELIVERY_SERVICE}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -99,7 +75,7 @@ class AccessLogBucket(pulumi.ComponentResource):
             tags={"crm-platform:purpose": "alb-access-logs"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        lock_down(
+        policy = lock_down(
             name,
             self.bucket,
             self,
@@ -114,9 +90,11 @@ class AccessLogBucket(pulumi.ComponentResource):
                     "noncurrent_version_expiration": {"noncurrent_days": 7},
                 }
             ],
-            policy=pulumi.Output.all(self.bucket.arn, account_id).apply(
-                lambda values: json.dumps(delivery_policy(values[0], values[1], args.region))
+            policy=pulumi.Output.all(self.bucket.arn, account_id, args.elb_account_arn).apply(
+                lambda values: json.dumps(delivery_policy(*values))
             ),
         )
-        self.bucket_name = self.bucket.bucket
+        # Handed out only once the bucket accepts deliveries: ELB checks that it may write
+        # when access logging is turned on, and refuses otherwise.
+        self.bucket_name = pulumi.Output.all(self.bucket.bucket, policy.id).apply(lambda v: v[0])
         self.register_outputs({"bucketName": self.bucket_name})

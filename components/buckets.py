@@ -40,9 +40,9 @@ def lock_down(
     encryption: dict[str, Any],
     lifecycle_rules: Sequence[dict[str, Any]],
     policy: pulumi.Input[str],
-) -> None:
+) -> aws.s3.BucketPolicy:
     """ACLs off, every public-access block on, default encryption, versioning, lifecycle and
-    the bucket policy (JSON)."""
+    the bucket policy (JSON), which is returned."""
     child = pulumi.ResourceOptions(parent=parent)
     aws.s3.BucketOwnershipControls(
         name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
@@ -69,7 +69,7 @@ def lock_down(
         # Versioning first, then rules about noncurrent versions (as the provider documents).
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]),
     )
-    aws.s3.BucketPolicy(
+    return aws.s3.BucketPolicy(
         name,
         bucket=bucket.id,
         policy=policy,

@@ -11,10 +11,11 @@ from botocore.exceptions import ClientError
 
 from ops.aws import PROJECT, client, error_code, partition, require_allowed_region
 from ops.errors import UserError
+from stacks.settings.delivery import STATE_BUCKET_FORMAT, STATE_KEY_ALIAS
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 TLS_SID = "DenyInsecureTransport"
-DEFAULT_KEY_ALIAS = "alias/crm-platform-pulumi-secrets"
+DEFAULT_KEY_ALIAS = STATE_KEY_ALIAS
 
 Report = Callable[[str, str], None]
 
@@ -62,7 +63,7 @@ def bootstrap(
     if not key_alias.startswith("alias/"):
         raise UserError(f"KMS alias must start with 'alias/': {key_alias!r}")
     account = client("sts", region).get_caller_identity()["Account"]
-    bucket = bucket or f"{PROJECT}-pulumi-state-{account}-{region}"
+    bucket = bucket or STATE_BUCKET_FORMAT.format(account=account, region=region)
 
     kms = client("kms", region)
     s3 = client("s3", region)

@@ -10,8 +10,7 @@ from rich.console import Console
 
 from ops.cli import register as register_operations
 
-from . import program
-from .offline import SynthesisError, synthesize
+from .offline import SynthesisError, synthesize_stack
 from .offline.gate import check
 from .offline.render import render_capacity, render_findings, render_text, to_json
 from .policy_config import policy_config_for
@@ -63,7 +62,7 @@ def plan(
     run the policy pack on it. Exit 1 on a mandatory policy violation, 2 on invalid config."""
     config, settings = _settings(stack)
     try:
-        result = synthesize(program, stack=stack, config=config)
+        result = synthesize_stack(stack, config, settings)
     except SynthesisError as error:
         raise _fail(f"the program of stack {stack!r} failed: {error}", 1) from None
     findings = check(result, policy_config_for(settings))

@@ -9,8 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from stacks import program
-from stacks.offline import Plan, synthesize
+from stacks.offline import Plan, synthesize, synthesize_stack
+from stacks.settings import load_settings
 from stacks.stackfile import read_stack_config
 
 AWS_PROVIDER = "pulumi:providers:aws"
@@ -35,8 +35,10 @@ def stack_config(stack: str, **overrides: Any) -> dict[str, str]:
 
 
 def synth_stack(stack: str, **overrides: Any) -> Plan:
-    """Synthesize a shipped stack (optionally with config overrides) as `pulumi up` would."""
-    return synthesize(program, stack=stack, config=stack_config(stack, **overrides))
+    """Synthesize both layers of a shipped stack (optionally with config overrides) as
+    `pulumi up` of the platform, then of the workloads, would."""
+    config = stack_config(stack, **overrides)
+    return synthesize_stack(stack, config, load_settings(stack, config))
 
 
 def synth_component(

@@ -5,18 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
+from pulumi.runtime.mocks import MockCallArgs
 
 from components.access_logs import AccessLogBucket, AccessLogBucketArgs, delivery_policy
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from stacks.offline import Plan
-from tests.support import synth_component
+from stacks.offline.mocks import ELB_SERVICE_ACCOUNTS, OfflineMocks
+from tests.support import synth_component, synth_stack
+
+ELB_ACCOUNT = "arn:aws:iam::111122223333:root"  # any account: the component passes it through
 
 
 @pytest.fixture(scope="module")
 def logs() -> Plan:
     return synth_component(
         lambda opts: AccessLogBucket(
-            "logs", AccessLogBucketArgs(region="eu-central-1", retention_days=90), opts=opts
+            "logs",
+            AccessLogBucketArgs(elb_account_arn=ELB_ACCOUNT, retention_days=90),
+            opts=opts,
         )
     )
 
@@ -53,7 +59,7 @@ def test_only_log_delivery_may_write_and_only_over_tls(logs: Plan) -> None:
     by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
     assert by_sid["DenyInsecureTransport"]["Effect"] == "Deny"
     elb = by_sid["LoadBalancerLogDelivery"]
-    assert elb["Principal"] == {"AWS": "arn:aws:iam::054676820949:root"}
+    assert elb["Principal"] == {"AWS": ELB_ACCOUNT}
     assert elb["Resource"].endswith("/crm/AWSLogs/123456789012/*")
     s3 = by_sid["S3ServerAccessLogDelivery"]
     assert s3["Principal"] == {"Service": "logging.s3.amazonaws.com"}
@@ -62,10 +68,48 @@ def test_only_log_delivery_may_write_and_only_over_tls(logs: Plan) -> None:
     assert {s["Action"] for s in allowed} == {"s3:PutObject"}
 
 
-def test_newer_regions_deliver_through_the_service_principal() -> None:
-    statements = delivery_policy("arn:aws:s3:::b", "111122223333", "eu-south-2")["Statement"]
+def test_without_a_regional_account_the_service_principal_delivers() -> None:
+    statements = delivery_policy("arn:aws:s3:::b", "111122223333", None)["Statement"]
     elb = next(s for s in statements if s["Sid"] == "LoadBalancerLogDelivery")
     assert elb["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+
+
+def _log_delivery_principal(plan: Plan) -> dict:
+    log_bucket = next(
+        b for b in plan.of_type("aws:s3/bucket:Bucket") if b.get("tags.crm-platform:purpose")
+    )
+    policy = next(
+        p
+        for p in plan.of_type("aws:s3/bucketPolicy:BucketPolicy")
+        if log_bucket.urn in p.property_dependencies["bucket"]
+    )
+    statements = json.loads(policy.get("policy"))["Statement"]
+    return next(s for s in statements if s["Sid"] == "LoadBalancerLogDelivery")["Principal"]
+
+
+def test_stack_grants_the_account_the_provider_data_source_answers(prod: Plan) -> None:
+    """The account is whatever `aws.elb.getServiceAccount` returns for the region (offline:
+    the provider's own table, recorded with its source), never a number in our code."""
+    answer = OfflineMocks("eu-central-1").call(
+        MockCallArgs("aws:elb/getServiceAccount:getServiceAccount", {"region": "eu-central-1"}, "")
+    )
+    assert _log_delivery_principal(prod) == {"AWS": answer["arn"]}
+    recorded = json.loads(ELB_SERVICE_ACCOUNTS.read_text())
+    assert "terraform-provider-aws" in recorded["source"] and len(recorded["commit"]) == 40
+
+
+def test_a_region_the_data_source_does_not_know_uses_the_service_principal() -> None:
+    """eu-south-2 (Spain) opened after August 2022: the provider has no account for it."""
+    plan = synth_stack(
+        "dev",
+        **{
+            "aws:region": "eu-south-2",
+            "residency": {"allowedRegions": ["eu-south-2", "eu-west-1"]},
+        },
+    )
+    assert _log_delivery_principal(plan) == {
+        "Service": "logdelivery.elasticloadbalancing.amazonaws.com"
+    }
 
 
 def test_certificate_is_validated_through_the_zone_before_use() -> None:

@@ -136,22 +136,10 @@ def test_secrets_reader_may_read_only_the_database_secret(prod: Plan) -> None:
     assert decrypt["Resource"] == prod.outputs["dbKmsKeyArn"]
 
 
-def test_ingress_uses_the_validated_certificate_and_the_log_bucket(prod: Plan) -> None:
-    ingress = prod.one("kubernetes:networking.k8s.io/v1:Ingress")
-    validation = prod.one("aws:acm/certificateValidation:CertificateValidation")
-    log_bucket = next(
-        b for b in prod.of_type("aws:s3/bucket:Bucket") if b.get("tags.crm-platform:purpose")
-    )
-    assert validation.urn in ingress.property_dependencies["metadata"]
-    assert log_bucket.urn in ingress.property_dependencies["metadata"]
-    records = prod.of_type("aws:route53/record:Record")
-    (domain,) = [r for r in records if r.get("name") == "crm.example.com"]
-    assert domain.get("type") == "CNAME"
-    assert domain.property_dependencies["records"] == [ingress.urn]
-
-
 def test_outputs_name_the_running_version(any_stack: Plan) -> None:
-    assert any_stack.outputs["crmVersion"] == "v2.36.0"
+    workloads = any_stack.layers["workloads"].outputs
+    assert workloads["crmVersion"] == "v2.36.0"
+    assert workloads["crmUrl"] == any_stack.outputs["crmUrl"]
     assert any_stack.outputs["crmUrl"].startswith("https://crm")
 
 

@@ -11,9 +11,8 @@ import pytest
 
 from components.cluster import Cluster, ClusterArgs, NodePool
 from components.cluster.addons import ADDON_VERSIONS
-from components.cluster.load_balancer_controller import CHART_VERSION
+from components.cluster_addons.load_balancer_controller import CHART_VERSION
 from stacks.offline import Plan
-from stacks.offline.model import is_secret
 from tests.support import synth_component
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -76,7 +75,6 @@ def _trust(plan: Plan, role_suffix: str) -> dict:
 POOL = NodePool(instance_types=("t3.large",), min_size=1, desired_size=1, max_size=2)
 ARGS = ClusterArgs(
     name="crm-test",
-    region="eu-west-1",
     kubernetes_version="1.35",
     vpc_id="vpc-123",
     private_subnet_ids=["subnet-a", "subnet-b"],
@@ -101,7 +99,7 @@ def _standalone(args: ClusterArgs = ARGS, workload_role: bool = False) -> Plan:
                 managed_policies=["AmazonS3ReadOnlyAccess"],
             )
 
-    return synth_component(build, region=args.region)
+    return synth_component(build, region="eu-west-1")
 
 
 # --- control plane -------------------------------------------------------------------------
@@ -249,11 +247,14 @@ def test_ebs_csi_driver_may_use_only_the_volumes_key(prod: Plan) -> None:
 # --- access entries ------------------------------------------------------------------------
 
 
-def test_deployer_gets_a_visible_cluster_admin_entry(any_stack: Plan) -> None:
+def test_only_the_deploy_runner_gets_a_cluster_admin_entry(any_stack: Plan) -> None:
+    """The platform's deployer reaches no Kubernetes API; the in-VPC runner deploys the
+    workloads layer (CRDs, cluster roles), so it alone gets a visible entry."""
     (entry,) = any_stack.of_type(ACCESS_ENTRY)
     (association,) = any_stack.of_type(ACCESS_POLICY)
-    assert entry.name.endswith("-deployer")
-    assert entry.get("principalArn") == "arn:aws:iam::123456789012:user/offline"
+    runner_role = next(r for r in any_stack.of_type(ROLE) if r.name.endswith("-deploy-runner"))
+    assert entry.name.endswith("-deploy-runner")
+    assert runner_role.urn in entry.property_dependencies["principalArn"]
     assert association.property_dependencies["principalArn"] == [entry.urn]
     assert association.get("policyArn") == (
         "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -271,8 +272,6 @@ def test_admin_roles_get_cluster_admin_and_the_deployer_can_be_left_out() -> Non
     assert association.get("policyArn").endswith(
         ":cluster-access-policy/AmazonEKSClusterAdminPolicy"
     )
-    provider = plan.one(K8S_PROVIDER)
-    assert association.urn in provider.dependencies
 
 
 def test_public_endpoint_is_limited_to_the_allow_list() -> None:
@@ -462,10 +461,8 @@ def test_default_storage_class_is_encrypted_gp3(any_stack: Plan) -> None:
 # --- Kubernetes provider and kubeconfig ----------------------------------------------------
 
 
-def test_kubeconfig_is_secret_and_signs_in_through_aws(any_stack: Plan) -> None:
+def test_kubeconfig_holds_no_credential_and_signs_in_through_aws(any_stack: Plan) -> None:
     provider = any_stack.one(K8S_PROVIDER)
-    assert is_secret(provider.inputs["kubeconfig"])
-    assert is_secret(any_stack.outputs["kubeconfig"])
     config = json.loads(provider.get("kubeconfig"))
     (user,) = config["users"]
     assert set(user["user"]) == {"exec"}, "no static token, certificate or password"
@@ -478,14 +475,11 @@ def test_kubeconfig_is_secret_and_signs_in_through_aws(any_stack: Plan) -> None:
     assert "token" not in json.dumps(config).replace("get-token", "")
     (cluster,) = config["clusters"]
     assert cluster["cluster"]["server"] == any_stack.outputs["clusterEndpoint"]
-    assert cluster["cluster"]["certificate-authority-data"]
-
-
-def test_provider_waits_for_cluster_admin_access(any_stack: Plan) -> None:
-    provider = any_stack.one(K8S_PROVIDER)
-    (association,) = any_stack.of_type(ACCESS_POLICY)
-    assert association.urn in provider.dependencies
-    assert provider.get("clusterIdentifier") == f"crm-platform-{any_stack.stack}"
+    assert (
+        cluster["cluster"]["certificate-authority-data"]
+        == (any_stack.outputs["clusterCertificateAuthority"])
+    )
+    assert provider.get("clusterIdentifier") == name
 
 
 def test_stack_outputs(any_stack: Plan) -> None:
@@ -514,21 +508,23 @@ def test_load_balancer_controller_release(any_stack: Plan) -> None:
     assert values["tolerations"] == [
         {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
     ]
-    assert role.urn in release.property_dependencies["values"]
-    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith(
+    annotation = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert annotation == any_stack.outputs["loadBalancerControllerRoleArn"]
+    assert annotation.startswith(
         f"arn:aws:iam::123456789012:role/{any_stack.stack}-cluster-lb-controller"
     )
+    assert role in any_stack.layers["platform"].resources
     assert release.provider == any_stack.one(K8S_PROVIDER).urn
 
 
-def test_controller_starts_after_nodes_dns_and_its_permissions(prod: Plan) -> None:
-    release = _lb_controller(prod)
+def test_controller_permissions_and_nodes_come_with_the_platform(prod: Plan) -> None:
+    """The platform layer (nodes, CoreDNS, the controller's role and policy) is deployed
+    before the workloads layer that installs the controller."""
+    platform, workloads = prod.layers["platform"], prod.layers["workloads"]
     policy = next(p for p in prod.of_type(ROLE_POLICY) if p.name == "prod-cluster-lb-controller")
-    needed = {g.urn for g in prod.of_type(NODE_GROUP)} | {
-        _addons(prod)["coredns"].urn,
-        policy.urn,
-    }
-    assert needed <= set(release.dependencies)
+    needed = [*prod.of_type(NODE_GROUP), _addons(prod)["coredns"], policy]
+    assert all(resource in platform.resources for resource in needed)
+    assert _lb_controller(prod) in workloads.resources
 
 
 def test_controller_policy_scopes_writes_to_its_own_tagged_resources(prod: Plan) -> None:
@@ -545,7 +541,7 @@ def test_controller_policy_scopes_writes_to_its_own_tagged_resources(prod: Plan)
 
 
 def test_metrics_server_serves_the_autoscalers(prod: Plan) -> None:
-    from components.cluster.metrics_server import CHART_VERSION
+    from components.cluster_addons.metrics_server import CHART_VERSION
 
     release = next(r for r in prod.of_type(RELEASE) if r.get("chart") == "metrics-server")
     assert release.get("version") == CHART_VERSION == "3.13.0"
@@ -557,6 +553,5 @@ def test_metrics_server_serves_the_autoscalers(prod: Plan) -> None:
     ]
     namespace = prod.one("kubernetes:core/v1:Namespace")
     operator = next(r for r in prod.of_type(RELEASE) if r.get("chart") == "external-secrets")
-    for first_in_the_app in (namespace, operator):
-        assert release.urn in first_in_the_app.dependencies
-        assert _lb_controller(prod).urn in first_in_the_app.dependencies
+    for add_on in (release, _lb_controller(prod), operator):
+        assert add_on.urn in namespace.dependencies

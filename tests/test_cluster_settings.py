@@ -8,8 +8,8 @@ import json
 import pytest
 
 from components.cluster.addons import ADDON_VERSIONS
-from stacks import program
 from stacks.offline import SynthesisError, synthesize
+from stacks.platform import program
 from stacks.settings import SettingsError, load_settings
 from stacks.settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
 from stacks.stackfile import read_stack_config
@@ -177,7 +177,8 @@ def test_model_defaults_are_private_pinned_and_highly_available() -> None:
     assert cluster.public_access_cidrs == []
     assert cluster.allow_public_access_from_anywhere is False
     assert cluster.admin_role_arns == []
-    assert cluster.grant_deployer_admin is True
+    # The platform deploys nothing into the cluster: no access for whoever runs it.
+    assert cluster.grant_deployer_admin is False
     assert cluster.system_nodes.min_size >= 3 and cluster.app_nodes.min_size >= 3
 
 

@@ -1,5 +1,6 @@
 """The CRM on Kubernetes: restricted pods, migrations gating rollouts, autoscaling, policies,
-an HTTPS-only ingress, secrets kept out of plain inputs, and API-schema-valid objects."""
+pods bound to the platform's target group, secrets kept out of plain inputs, and
+API-schema-valid objects."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from stacks.settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
 from tests.support import synth_component
 
 SECRET_VALUES = ("s3cr3t-redis-token",)
+TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/crm/0123"
 # The schema of the Kubernetes version the cluster runs by default.
 KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[0]
 
@@ -38,9 +40,7 @@ def _args(**overrides) -> CrmAppArgs:
         bucket_name="attachments",
         app_role_arn="arn:aws:iam::123456789012:role/crm-app",
         secrets_role_arn="arn:aws:iam::123456789012:role/crm-secrets",
-        certificate_arn="arn:aws:acm:eu-central-1:123456789012:certificate/abc",
-        ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06",
-        access_log_bucket="access-logs",
+        target_group_arn=TARGET_GROUP,
         load_balancer_cidrs=["10.0.96.0/22", "10.0.100.0/22"],
         data_cidrs=["10.0.104.0/23", "10.0.106.0/23"],
         min_server_pods=3,
@@ -196,41 +196,24 @@ def test_network_policies_deny_by_default_and_allow_what_is_needed(app: Plan) ->
     assert {p["port"] for p in policies["allow-dns"].get("spec.egress")[0]["ports"]} == {53}
 
 
-def test_ingress_is_https_only_with_tls13_and_hardened_alb(app: Plan) -> None:
-    ingress = app.one("kubernetes:networking.k8s.io/v1:Ingress")
-    annotations = ingress.get("metadata.annotations")
-    assert ingress.get("spec.ingressClassName") == "alb"
-    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
-    assert annotations["alb.ingress.kubernetes.io/ssl-policy"].startswith("ELBSecurityPolicy-TLS13")
-    assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
-    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/healthz"
-    assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
-    attributes = dict(
-        pair.split("=")
-        for pair in annotations["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
-    )
-    assert attributes["access_logs.s3.enabled"] == "true"
-    assert attributes["access_logs.s3.bucket"] == "access-logs"
-    assert attributes["deletion_protection.enabled"] == "true"
-    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
-    assert "alb.ingress.kubernetes.io/wafv2-acl-arn" not in annotations
-
-
-def test_optional_waf_and_dns_record() -> None:
-    waf = "arn:aws:wafv2:eu-central-1:123456789012:regional/webacl/crm/1234"
-    plan = _synth(waf_web_acl_arn=waf, hosted_zone_id="Z123EXAMPLE", protect=False)
-    annotations = plan.one("kubernetes:networking.k8s.io/v1:Ingress").get("metadata.annotations")
-    assert annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] == waf
-    assert (
-        "deletion_protection.enabled=false"
-        in annotations["alb.ingress.kubernetes.io/load-balancer-attributes"]
-    )
-    record = plan.one("aws:route53/record:Record")
-    assert (record.get("name"), record.get("type"), record.get("zoneId")) == (
-        "crm.example.com",
-        "CNAME",
-        "Z123EXAMPLE",
-    )
+def test_server_pods_are_bound_to_the_platform_target_group(app: Plan) -> None:
+    """No Ingress: the load balancer is the platform's; the controller only registers the
+    server pods' IPs in its target group, through the server Service."""
+    assert not app.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    binding = app.one("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    service = _one(app, "Service", "twenty-server")
+    assert binding.get("spec") == {
+        "serviceRef": {"name": "twenty-server", "port": 80},
+        "targetGroupARN": TARGET_GROUP,
+        "targetType": "ip",
+    }
+    assert service.get("spec.type") == "ClusterIP"
+    assert service.get("spec.ports") == [{"name": "http", "port": 80, "targetPort": 3000}]
+    assert service.get("spec.selector") == {
+        "app.kubernetes.io/name": "twenty",
+        "app.kubernetes.io/component": "server",
+    }
+    assert _one(app, "Deployment", "twenty-server").urn in binding.dependencies
 
 
 def test_database_url_is_assembled_in_cluster_from_the_managed_secret(app: Plan) -> None:
@@ -245,8 +228,16 @@ def test_database_url_is_assembled_in_cluster_from_the_managed_secret(app: Plan)
     }
     store = next(r for r in app.resources if r.get("kind") == "SecretStore")
     assert store.get("spec.provider.aws.auth.jwt.serviceAccountRef.name") == "twenty-secrets"
-    release = app.one("kubernetes:helm.sh/v3:Release")
-    assert (release.get("chart"), release.get("version")) == ("external-secrets", "1.0.0")
+
+
+def test_secret_store_waits_for_the_operator_the_add_ons_install(prod: Plan) -> None:
+    release = next(
+        r
+        for r in prod.of_type("kubernetes:helm.sh/v3:Release")
+        if r.get("chart") == "external-secrets"
+    )
+    assert release.get("version") == "1.0.0"
+    store = next(r for r in prod.resources if r.get("kind") == "SecretStore")
     assert release.urn in store.dependencies
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks import program
 from stacks.offline import SynthesisError, synthesize
+from stacks.platform import program
 from stacks.settings import SettingsError, load_settings
 from stacks.settings.database import (
     POSTGRES_INSTANCE_MEMORY_GIB,

@@ -206,12 +206,12 @@ def test_outputs_name_every_instance_and_endpoint(any_stack: Plan) -> None:
         == f"crm-platform-{any_stack.stack}"
     )
     assert outputs["dbReplicaIdentifiers"] == [r.get("identifier") for r in replicas]
-    assert outputs["dbWriterEndpoint"].startswith(f"{outputs['dbPrimaryIdentifier']}.")
-    assert outputs["dbWriterEndpoint"].endswith(":5432")
+    assert outputs["dbWriterAddress"].startswith(f"{outputs['dbPrimaryIdentifier']}.")
+    assert outputs["dbPort"] == 5432
     assert [e.split(".")[0] for e in outputs["dbReaderEndpoints"]] == outputs[
         "dbReplicaIdentifiers"
     ]
-    assert "dbDrReplicaArn" not in outputs
+    assert outputs["dbDrReplicaArn"] == outputs["dbDrRegion"] == ""
 
 
 def test_component_exposes_what_the_application_needs() -> None:

@@ -87,7 +87,11 @@ def test_regional_nat_is_one_gateway_for_every_az() -> None:
 
 
 def test_no_nat_leaves_private_subnets_without_default_route() -> None:
-    plan = synth_stack("prod", network={"natStrategy": "none", "interfaceEndpoints": True})
+    plan = synth_stack(
+        "prod",
+        network={"natStrategy": "none", "interfaceEndpoints": True},
+        deployRunner={"repository": None},
+    )
     assert plan.of_type(NAT) == []
     assert [r.get("gatewayId") is not None for r in plan.of_type(ROUTE)] == [True]
 
@@ -135,8 +139,19 @@ def test_endpoint_set_per_environment(stack: str, interface_count: int, request)
     assert all(e.get("privateDnsEnabled") is True for e in interface)
 
 
+def _rules_of(plan: Plan, group_name: str) -> list:
+    """Security-group rules that belong to the named group (not those referencing it)."""
+    group = plan.named(group_name)
+    return [
+        r
+        for r in plan.resources
+        if r.type.startswith("aws:vpc/securityGroup")
+        and group.urn in r.property_dependencies.get("securityGroupId", [])
+    ]
+
+
 def test_interface_endpoints_accept_https_from_the_vpc_only(prod: Plan) -> None:
-    (rule,) = prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    (rule,) = _rules_of(prod, "prod-net-endpoints")
     assert (rule.get("fromPort"), rule.get("toPort"), rule.get("ipProtocol")) == (443, 443, "tcp")
     assert rule.get("cidrIpv4") == prod.one("aws:ec2/vpc:Vpc").get("cidrBlock")
 
@@ -146,11 +161,14 @@ def test_db_subnet_group_covers_the_isolated_tier(any_stack: Plan) -> None:
     assert group.get("subnetIds") == any_stack.outputs["isolatedSubnetIds"]
 
 
-def test_workload_group_only_opens_outbound(any_stack: Plan) -> None:
-    group = any_stack.named(f"{any_stack.stack}-net-workloads")
-    rules = [
-        r
-        for r in any_stack.resources
-        if r.type.startswith("aws:vpc/securityGroup") and group.urn in r.dependencies
+def test_workload_group_opens_outbound_and_admits_only_the_load_balancer(any_stack: Plan) -> None:
+    env = any_stack.stack
+    rules = _rules_of(any_stack, f"{env}-net-workloads")
+    assert sorted(r.name for r in rules) == [
+        f"{env}-edge-targets-from-alb",
+        f"{env}-net-workloads-out",
     ]
-    assert [r.type for r in rules] == ["aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"]
+    admitted = any_stack.named(f"{env}-edge-targets-from-alb")
+    alb_group = any_stack.named(f"{env}-edge-alb")
+    assert alb_group.urn in admitted.property_dependencies["referencedSecurityGroupId"]
+    assert admitted.get("fromPort") == admitted.get("toPort") == 3000

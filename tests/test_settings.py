@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks import program
 from stacks.offline import SynthesisError, synthesize
+from stacks.platform import program
 from stacks.settings import SettingsError, load_settings
 from stacks.stackfile import read_stack_config
 from tests.support import MINIMAL_CONFIG, stack_config
@@ -15,8 +15,9 @@ BAD_INPUTS = [
     (
         {"crm-platform:netwrk": '{"cidr": "10.0.0.0/16"}'},
         'crm-platform:netwrk: unknown setting (value {"cidr": "10.0.0.0/16"}); allowed keys '
-        "here: app, cache, cluster, dataClassification, database, encryption, logging, network, "
-        "owner, profile, protectStatefulResources, residency, storage. Did you mean 'network'?",
+        "here: app, cache, cluster, dataClassification, database, deployRunner, encryption, "
+        "logging, network, owner, profile, protectStatefulResources, residency, storage. "
+        "Did you mean 'network'?",
     ),
     (
         {"crm-platform:network": '{"azcount": 2}'},

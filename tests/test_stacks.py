@@ -12,6 +12,9 @@ from stacks.cli import app
 from stacks.offline import Plan
 from tests.support import AWS_PROVIDER
 
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
 runner = CliRunner()
 
 
@@ -39,11 +42,43 @@ def test_provider_region_and_default_tags(any_stack: Plan) -> None:
     }
 
 
+TOP_LEVEL = {AWS_PROVIDER, K8S_PROVIDER, STACK_REFERENCE}
+
+
 def test_every_child_has_a_component_parent(any_stack: Plan) -> None:
     components = {r.urn for r in any_stack.resources if not r.custom}
     for resource in any_stack.resources:
-        if resource.custom and resource.type != AWS_PROVIDER:
+        if resource.custom and resource.type not in TOP_LEVEL:
             assert resource.parent in components, resource.urn
+
+
+def test_platform_registers_no_kubernetes_object(any_stack: Plan) -> None:
+    platform = any_stack.layers["platform"]
+    assert platform.of_type("aws:eks/cluster:Cluster")
+    assert not [r.type for r in platform.resources if r.type.startswith("kubernetes:")]
+    assert not platform.of_type(K8S_PROVIDER) and not platform.of_type(STACK_REFERENCE)
+
+
+def test_workloads_register_only_kubernetes_objects(any_stack: Plan) -> None:
+    workloads = any_stack.layers["workloads"]
+    types = {r.type for r in workloads.resources if r.custom}
+    assert "kubernetes:apps/v1:Deployment" in types and STACK_REFERENCE in types
+    assert not {t for t in types if t.startswith("aws:") or t == AWS_PROVIDER}
+
+
+def test_workloads_read_the_platform_through_the_stack_reference(any_stack: Plan) -> None:
+    """Every platform-derived input of the workloads depends on the stack reference, and the
+    reference names this environment's platform stack."""
+    workloads = any_stack.layers["workloads"]
+    (reference,) = workloads.of_type(STACK_REFERENCE)
+    assert reference.get("name") == f"organization/crm-platform/{any_stack.stack}"
+    binding = workloads.one("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    assert reference.urn in binding.property_dependencies["spec"]
+    assert binding.get("spec.targetGroupARN") == any_stack.outputs["targetGroupArn"]
+    (provider,) = workloads.of_type(K8S_PROVIDER)
+    assert reference.urn in provider.property_dependencies["kubeconfig"]
+    kubeconfig = json.loads(provider.get("kubeconfig"))
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == any_stack.outputs["clusterEndpoint"]
 
 
 def test_outputs_later_components_need(any_stack: Plan) -> None:

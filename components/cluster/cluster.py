@@ -1,5 +1,8 @@
-"""A private EKS cluster with managed node groups, add-ons, IRSA and the AWS Load Balancer
-Controller, plus a Kubernetes provider for the components deployed onto it."""
+"""A private EKS cluster with managed node groups, EKS add-ons and IRSA roles.
+
+Only AWS resources: everything that runs inside the cluster is the workloads layer's, deployed
+from inside the VPC (the API endpoint is private).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
-from . import addons, iam_policies, load_balancer_controller, metrics_server
+from . import addons, iam_policies
 from .identity import GrantedRole, service_account_role, service_role
-from .kubeconfig import kubeconfig
 from .nodes import (
     POOL_LABEL,
     SYSTEM_NODE_SELECTOR,
@@ -26,9 +27,9 @@ from .nodes import (
 )
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-STORAGE_CLASS = "gp3-encrypted"
-"""Name of the default StorageClass (encrypted gp3 volumes with the volumes key)."""
 _SYSTEM = "kube-system"
+LOAD_BALANCER_CONTROLLER_NAMESPACE = _SYSTEM
+LOAD_BALANCER_CONTROLLER_ACCOUNT = "aws-load-balancer-controller"
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,6 @@ class ClusterArgs:
 
     name: str
     """EKS cluster name; stable, because renaming a cluster replaces it."""
-    region: str
-    """Region of the cluster (written into the kubeconfig and the controller's values)."""
     kubernetes_version: str
     """Kubernetes minor version; must be a key of `addons.ADDON_VERSIONS`."""
     vpc_id: pulumi.Input[str]
@@ -61,8 +60,9 @@ class ClusterArgs:
     """Retention of the control-plane logs."""
     admin_role_arns: Sequence[str] = ()
     """IAM roles given cluster-admin through access entries."""
-    grant_deployer_admin: bool = True
-    """Give the identity running Pulumi cluster-admin through its own, visible access entry."""
+    grant_deployer_admin: bool = False
+    """Give the identity running Pulumi cluster-admin through its own, visible access entry
+    (only needed when that identity also deploys into the cluster)."""
     endpoint_public_access: bool = False
     """Also expose the API server publicly (only to `public_access_cidrs`)."""
     public_access_cidrs: Sequence[str] = ()
@@ -76,7 +76,7 @@ class ClusterArgs:
 
 
 class Cluster(pulumi.ComponentResource):
-    """Private EKS control plane, identities, node pools, add-ons and load balancing."""
+    """Private EKS control plane, identities, node pools and EKS add-ons."""
 
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -105,7 +105,7 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=issuer, client_id_lists=[iam_policies.STS_AUDIENCE], opts=child
         )
-        admin_grants = self._admins(args)
+        self._admins(args)
         for cidr in args.private_access_cidrs:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-api-from-{cidr.replace('.', '-').replace('/', '-')}",
@@ -119,54 +119,13 @@ class Cluster(pulumi.ComponentResource):
             )
 
         self.node_groups, self.managed_addons = self._nodes_and_addons(args)
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(
-                self.cluster.endpoint,
-                self.cluster.certificate_authority.apply(lambda authority: authority.data),
-            ).apply(lambda v: json.dumps(kubeconfig(args.name, v[0], v[1], args.region)))
-        )
-        # Identified by the cluster name: a refreshed kubeconfig (new CA, endpoint) reconfigures
-        # the provider instead of replacing it and everything deployed through it.
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            cluster_identifier=args.name,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grants),
-        )
-        k8s.storage.v1.StorageClass(
-            f"{name}-{STORAGE_CLASS}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=STORAGE_CLASS,
-                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
-            ),
-            provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": args.volumes_key_arn},
-            volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=self.k8s_provider,
-                depends_on=[*admin_grants, self.managed_addons[addons.EBS_CSI_DRIVER]],
-            ),
-        )
-        self.load_balancer_controller = self._load_balancer_controller(args, admin_grants)
-        self.metrics_server = metrics_server.install(
-            self,
-            f"{self._prefix}-metrics-server",
-            self.k8s_provider,
-            depends_on=[
-                *admin_grants,
-                *self.node_groups.values(),
-                self.managed_addons[addons.COREDNS],
-            ],
-        )
+        self.load_balancer_controller_role = self._load_balancer_controller_role()
         self.register_outputs(
             {
                 "clusterName": self.cluster.name,
                 "endpoint": self.cluster.endpoint,
                 "oidcProviderArn": self.oidc_provider.arn,
                 "nodeSecurityGroupIds": self.node_security_group_ids,
-                "kubeconfig": self.kubeconfig,
             }
         )
 
@@ -280,6 +239,10 @@ class Cluster(pulumi.ComponentResource):
             grants.append(self._admin("deployer", deployer.issuer_arn))
         return grants
 
+    def grant_admin(self, label: str, principal_arn: pulumi.Input[str]) -> pulumi.Resource:
+        """A visible cluster-admin access entry for one IAM role (e.g. the deploy runner's)."""
+        return self._admin(label, principal_arn)
+
     def _admin(self, label: str, principal_arn: pulumi.Input[str]) -> pulumi.Resource:
         child = pulumi.ResourceOptions(parent=self)
         entry = aws.eks.AccessEntry(
@@ -378,31 +341,15 @@ class Cluster(pulumi.ComponentResource):
         )
         return groups, networking | workloads
 
-    def _load_balancer_controller(
-        self, args: ClusterArgs, admin_grants: list[pulumi.Resource]
-    ) -> k8s.helm.v3.Release:
-        """The controller with its own IRSA role, once nodes, DNS and its permissions exist."""
-        role = self._service_account_role(
+    def _load_balancer_controller_role(self) -> aws.iam.Role:
+        """IRSA role of the AWS Load Balancer Controller (installed by the workloads layer)."""
+        return self._service_account_role(
             "lb-controller",
-            load_balancer_controller.NAMESPACE,
-            load_balancer_controller.SERVICE_ACCOUNT,
+            LOAD_BALANCER_CONTROLLER_NAMESPACE,
+            LOAD_BALANCER_CONTROLLER_ACCOUNT,
             policy_json=self._partition.apply(
                 lambda partition: json.dumps(
                     iam_policies.load_balancer_controller(partition), separators=(",", ":")
                 )
             ),
-        )
-        return load_balancer_controller.install(
-            self,
-            f"{self._prefix}-lb-controller",
-            self.k8s_provider,
-            load_balancer_controller.chart_values(
-                args.name, args.region, args.vpc_id, role.role.arn
-            ),
-            depends_on=[
-                *admin_grants,
-                *role.ready,
-                *self.node_groups.values(),
-                self.managed_addons[addons.COREDNS],
-            ],
-        )
+        ).role

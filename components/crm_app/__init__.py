@@ -1,5 +1,6 @@
-"""The Twenty CRM on Kubernetes: workloads, secrets, autoscaling, network policies, ingress."""
+"""The Twenty CRM on Kubernetes: workloads, secrets, autoscaling, network policies, and the
+binding of its server pods to the platform's load balancer."""
 
-from .app import CrmApp, CrmAppArgs, database_secret_reader_policy
+from .app import CrmApp, CrmAppArgs
 
-__all__ = ["CrmApp", "CrmAppArgs", "database_secret_reader_policy"]
+__all__ = ["CrmApp", "CrmAppArgs"]

@@ -1,4 +1,4 @@
-"""`CrmApp`: Twenty's server, worker and migrations on EKS, behind an HTTPS-only ALB."""
+"""`CrmApp`: Twenty's server, worker and migrations on EKS, bound to the platform's ALB."""
 
 from __future__ import annotations
 
@@ -9,14 +9,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from . import manifests as m
-
-EXTERNAL_SECRETS_CHART = "1.0.0"  # external-secrets.io/v1 API
-EXTERNAL_SECRETS_REPO = "https://charts.external-secrets.io"
 
 
 @dataclass(frozen=True)
@@ -33,12 +29,12 @@ class CrmAppArgs:
     """Public host name; SERVER_URL is https://<domain>."""
     region: str
     database_host: pulumi.Input[str]
-    database_port: int
-    database_name: str
+    database_port: pulumi.Input[int]
+    database_name: pulumi.Input[str]
     database_secret_arn: pulumi.Input[str]
     """RDS-managed master secret (JSON with username and password)."""
     redis_host: pulumi.Input[str]
-    redis_port: int
+    redis_port: pulumi.Input[int]
     redis_auth_token: pulumi.Input[str]
     """ElastiCache AUTH token (a Pulumi secret)."""
     bucket_name: pulumi.Input[str]
@@ -46,29 +42,24 @@ class CrmAppArgs:
     """IRSA role of the CRM's service account (attachments bucket and its key only)."""
     secrets_role_arn: pulumi.Input[str]
     """IRSA role that may read the database secret; used by External Secrets only."""
-    certificate_arn: pulumi.Input[str]
-    ssl_policy: str
-    access_log_bucket: pulumi.Input[str]
-    load_balancer_cidrs: list[str]
+    target_group_arn: pulumi.Input[str]
+    """The platform's IP target group; the server pods are registered in it."""
+    load_balancer_cidrs: pulumi.Input[Sequence[str]]
     """Where the ALB's targets are reached from (the public subnets)."""
-    data_cidrs: list[str]
+    data_cidrs: pulumi.Input[Sequence[str]]
     """Where PostgreSQL and Redis live (the isolated subnets)."""
     min_server_pods: int
     max_server_pods: int
     min_worker_pods: int
     max_worker_pods: int
     pool_size: int
-    waf_web_acl_arn: str | None = None
-    hosted_zone_id: str | None = None
-    """When set, the domain is pointed at the load balancer in this Route 53 zone."""
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: list[dict[str, Any]] = field(default_factory=list)
     requires: Sequence[pulumi.Resource] = ()
-    """Cluster add-ons that must run first: the load balancer controller (and its webhook)
-    and metrics-server (the autoscalers' metrics). Everything here is created after them."""
+    """Cluster add-ons that must run first: the load balancer controller (and its webhook),
+    metrics-server and External Secrets. Everything here is created after them."""
     protect: bool = True
-    """Protect the generated encryption key (losing it makes stored data unreadable) and
-    turn on load-balancer deletion protection."""
+    """Protect the generated encryption key (losing it makes stored data unreadable)."""
 
 
 SERVER_RESOURCES = {
@@ -85,35 +76,6 @@ MIGRATION_RESOURCES = {
 }
 
 
-def database_secret_reader_policy(
-    secret_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
-) -> pulumi.Output[str]:
-    """What External Secrets needs to build the database URL: read one secret, decrypt it
-    through Secrets Manager only."""
-    return pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "ReadDatabaseMasterSecret",
-                    "Effect": "Allow",
-                    "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                    "Resource": secret_arn,
-                },
-                {
-                    "Sid": "DecryptThroughSecretsManager",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": key_arn,
-                    "Condition": {
-                        "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
-                    },
-                },
-            ],
-        }
-    )
-
-
 def migration_job_name(version: str) -> str:
     """One job per image tag: `v2.36.0` → `twenty-migrate-v2-36-0`."""
     return "twenty-migrate-" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
@@ -121,7 +83,7 @@ def migration_job_name(version: str) -> str:
 
 class CrmApp(pulumi.ComponentResource):
     """Namespace, secrets, migration job, server and worker, autoscaling, disruption budgets,
-    network policies, service and ingress of the CRM."""
+    network policies, service and its binding to the load balancer's target group."""
 
     def __init__(self, name: str, args: CrmAppArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("crm-platform:app:CrmApp", name, None, opts)
@@ -247,17 +209,7 @@ class CrmApp(pulumi.ComponentResource):
                 spec=spec,
                 opts=self._child(),
             )
-        self.ingress = self._ingress()
-        if args.hosted_zone_id:
-            aws.route53.Record(
-                f"{name}-domain",
-                zone_id=args.hosted_zone_id,
-                name=args.domain,
-                type="CNAME",
-                ttl=300,
-                records=[self.ingress.status.load_balancer.ingress[0].hostname],
-                opts=self._child(),
-            )
+        self.target_group_binding = self._bind_targets()
         self.url = server_url
         self.register_outputs({"url": self.url, "version": args.version})
 
@@ -284,17 +236,6 @@ class CrmApp(pulumi.ComponentResource):
         """PG_DATABASE_URL assembled inside the cluster by External Secrets from the
         RDS-managed master secret: the password never passes through Pulumi or its state."""
         args = self._args
-        operator = k8s.helm.v3.Release(
-            f"{self._name}-external-secrets",
-            name="external-secrets",
-            chart="external-secrets",
-            version=EXTERNAL_SECRETS_CHART,
-            repository_opts={"repo": EXTERNAL_SECRETS_REPO},
-            namespace="external-secrets",
-            create_namespace=True,
-            values={"installCRDs": True, "replicaCount": 2},
-            opts=self._child(depends_on=list(args.requires)),
-        )
         store = k8s.apiextensions.CustomResource(
             f"{self._name}-secret-store",
             api_version="external-secrets.io/v1",
@@ -309,12 +250,15 @@ class CrmApp(pulumi.ComponentResource):
                     }
                 }
             },
-            opts=self._child(depends_on=[operator]),
+            opts=self._child(depends_on=list(args.requires)),
         )
         url = pulumi.Output.concat(
             "postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@",
             args.database_host,
-            f":{args.database_port}/{args.database_name}",
+            ":",
+            pulumi.Output.from_input(args.database_port).apply(str),
+            "/",
+            args.database_name,
         )
         return k8s.apiextensions.CustomResource(
             f"{self._name}-database-secret",
@@ -354,7 +298,12 @@ class CrmApp(pulumi.ComponentResource):
         )
         token = pulumi.Output.from_input(args.redis_auth_token).apply(lambda t: quote(t, safe=""))
         redis_url = pulumi.Output.concat(
-            "rediss://:", token, "@", args.redis_host, f":{args.redis_port}"
+            "rediss://:",
+            token,
+            "@",
+            args.redis_host,
+            ":",
+            pulumi.Output.from_input(args.redis_port).apply(str),
         )
         return k8s.core.v1.Secret(
             f"{self._name}-app-secret",
@@ -383,8 +332,9 @@ class CrmApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(opts, self._child(ignore_changes=["spec.replicas"])),
         )
 
-    def _ingress(self) -> k8s.networking.v1.Ingress:
-        args = self._args
+    def _bind_targets(self) -> k8s.apiextensions.CustomResource:
+        """A ClusterIP Service for the server, and a TargetGroupBinding: the load balancer
+        controller registers the server pods' IPs in the platform's target group."""
         service = k8s.core.v1.Service(
             f"{self._name}-server",
             metadata={"name": "twenty-server", "namespace": self._namespace},
@@ -395,40 +345,15 @@ class CrmApp(pulumi.ComponentResource):
             },
             opts=self._child(),
         )
-        return k8s.networking.v1.Ingress(
-            f"{self._name}-ingress",
-            metadata={
-                "name": "twenty",
-                "namespace": self._namespace,
-                "annotations": m.ingress_annotations(
-                    certificate_arn=args.certificate_arn,
-                    ssl_policy=args.ssl_policy,
-                    access_log_bucket=args.access_log_bucket,
-                    waf_web_acl_arn=args.waf_web_acl_arn,
-                    deletion_protection=args.protect,
-                ),
-            },
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-targets",
+            api_version="elbv2.k8s.aws/v1beta1",
+            kind="TargetGroupBinding",
+            metadata={"name": "twenty-server", "namespace": self._namespace},
             spec={
-                "ingressClassName": "alb",
-                "rules": [
-                    {
-                        "host": args.domain,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": "/",
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {
-                                            "name": service.metadata.name,
-                                            "port": {"name": "http"},
-                                        }
-                                    },
-                                }
-                            ]
-                        },
-                    }
-                ],
+                "serviceRef": {"name": service.metadata.name, "port": 80},
+                "targetGroupARN": self._args.target_group_arn,
+                "targetType": "ip",
             },
             opts=self._child(depends_on=[self.server]),
         )

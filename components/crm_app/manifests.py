@@ -6,12 +6,13 @@ the Kubernetes provider resolves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pulumi import Output
+from pulumi import Input, Output
 
-SERVER_PORT = 3000
-HEALTH_PATH = "/healthz"
+from ..twenty import HEALTH_PATH, SERVER_PORT
+
 RUN_AS = 1000  # the image's `node` user
 APP_NAME = "twenty"
 # Secrets the pods read: the database URL (synced by External Secrets from the RDS-managed
@@ -202,12 +203,15 @@ def autoscaler_spec(deployment: str, minimum: int, maximum: int) -> dict[str, An
     }
 
 
+def _cidr_peers(cidrs: Input[Sequence[str]]) -> Output[list[dict[str, Any]]]:
+    return Output.from_input(cidrs).apply(lambda found: [{"ipBlock": {"cidr": c}} for c in found])
+
+
 def network_policies(
-    *, load_balancer_cidrs: list[str], data_cidrs: list[str]
+    *, load_balancer_cidrs: Input[Sequence[str]], data_cidrs: Input[Sequence[str]]
 ) -> dict[str, dict[str, Any]]:
     """Deny everything by default, then allow exactly what the CRM needs."""
     everything = {"podSelector": {}}
-    cidr_peers = lambda cidrs: [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]  # noqa: E731
     return {
         "default-deny": {**everything, "policyTypes": ["Ingress", "Egress"]},
         "allow-load-balancer": {
@@ -215,7 +219,7 @@ def network_policies(
             "policyTypes": ["Ingress"],
             "ingress": [
                 {
-                    "from": cidr_peers(load_balancer_cidrs),
+                    "from": _cidr_peers(load_balancer_cidrs),
                     "ports": [{"protocol": "TCP", "port": SERVER_PORT}],
                 }
             ],
@@ -242,7 +246,7 @@ def network_policies(
             "policyTypes": ["Egress"],
             "egress": [
                 {
-                    "to": cidr_peers(data_cidrs),
+                    "to": _cidr_peers(data_cidrs),
                     "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 6379}],
                 }
             ],
@@ -259,37 +263,3 @@ def network_policies(
             ],
         },
     }
-
-
-def ingress_annotations(
-    *,
-    certificate_arn: Any,
-    ssl_policy: str,
-    access_log_bucket: Any,
-    waf_web_acl_arn: str | None,
-    deletion_protection: bool,
-) -> dict[str, Any]:
-    """AWS Load Balancer Controller annotations: HTTPS only, TLS 1.3, IP targets, hardened."""
-    attributes = Output.concat(
-        "access_logs.s3.enabled=true,access_logs.s3.bucket=",
-        access_log_bucket,
-        ",access_logs.s3.prefix=crm",
-        f",deletion_protection.enabled={str(deletion_protection).lower()}",
-        ",routing.http.drop_invalid_header_fields.enabled=true",
-        ",routing.http.desync_mitigation_mode=strictest",
-        ",idle_timeout.timeout_seconds=60",
-    )
-    annotations = {
-        "alb.ingress.kubernetes.io/scheme": "internet-facing",
-        "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
-        "alb.ingress.kubernetes.io/ssl-redirect": "443",
-        "alb.ingress.kubernetes.io/certificate-arn": certificate_arn,
-        "alb.ingress.kubernetes.io/ssl-policy": ssl_policy,
-        "alb.ingress.kubernetes.io/healthcheck-path": HEALTH_PATH,
-        "alb.ingress.kubernetes.io/success-codes": "200",
-        "alb.ingress.kubernetes.io/load-balancer-attributes": attributes,
-    }
-    if waf_web_acl_arn:
-        annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = waf_web_acl_arn
-    return annotations

@@ -37,9 +37,15 @@ def _as_pack_input(resource: PlannedResource, providers: dict[str, PlannedResour
     }
 
 
-def check(plan: Plan, policy_config: dict[str, Any]) -> list[Finding]:
-    """Findings of the policy pack on every resource and on the stack as a whole."""
+def _check_one(plan: Plan, policy_config: dict[str, Any]) -> list[Finding]:
     providers = {r.urn: r for r in plan.resources if r.type.startswith("pulumi:providers:")}
     resources = [_as_pack_input(resource, providers) for resource in plan.resources]
-    findings = evaluate(resources, policy_config)
+    return evaluate(resources, policy_config)
+
+
+def check(plan: Plan, policy_config: dict[str, Any]) -> list[Finding]:
+    """Findings of the policy pack on every resource and on each stack as a whole. A plan of
+    both layers is gated layer by layer, as the engine gates each layer's own preview."""
+    layers = list(plan.layers.values()) or [plan]
+    findings = [finding for layer in layers for finding in _check_one(layer, policy_config)]
     return sorted(findings, key=lambda f: (SEVERITY_ORDER.index(f.severity), f.policy, f.urn or ""))

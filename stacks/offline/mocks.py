@@ -7,18 +7,32 @@ syntheses of the same stack are identical and dependent inputs resolve to realis
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from .model import SECRET_SIG_KEY, STACK_TYPE, PlannedResource
+from .model import SECRET_SIG_KEY, STACK_TYPE, PlannedResource, is_secret, unwrap
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the engine's marker value for secrets
 
 ACCOUNT_ID = "123456789012"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+ELB_SERVICE_ACCOUNTS = Path(__file__).resolve().parent.parent / "data/elb_service_accounts.json"
+
+
+@cache
+def elb_service_accounts() -> dict[str, str]:
+    """What the provider's `aws.elb.getServiceAccount` answers, per region (its own table,
+    recorded with its source in the data file)."""
+    return json.loads(ELB_SERVICE_ACCOUNTS.read_text())["accounts"]
+
+
 _ZONE_SUFFIXES = ("a", "b", "c")
 
 
@@ -51,6 +65,10 @@ COMPUTED: dict[str, ComputedOutputs] = {
         ],
     },
     "aws:route53/record:Record": lambda name, inputs, region: {"fqdn": inputs.get("name")},
+    "aws:lb/loadBalancer:LoadBalancer": lambda name, inputs, region: {
+        "dnsName": f"{name[:20]}-{_digest(name, length=10)}.{region}.elb.amazonaws.com",
+        "zoneId": f"Z{_digest('zone', region, length=13).upper()}",
+    },
     "random:index/randomPassword:RandomPassword": lambda name, inputs, region: {
         "result": _digest("password", name, length=int(inputs.get("length", 32)))
     },
@@ -159,9 +177,23 @@ def _replication_group(inputs: dict[str, Any], region: str) -> dict[str, Any]:
 class OfflineMocks(Mocks):
     """Answers resource registrations and invokes like a freshly created stack would."""
 
-    def __init__(self, default_region: str) -> None:
+    def __init__(
+        self, default_region: str, references: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         self.default_region = default_region
+        self.references = dict(references or {})
+        """Outputs of the stacks a `StackReference` may name (the platform's, offline)."""
         self._provider_regions: dict[str, str] = {}
+
+    def _stack_reference(self, name: str) -> tuple[str, dict]:
+        if name not in self.references:
+            raise LookupError(f"no offline outputs for stack reference {name!r}")
+        outputs = self.references[name]
+        return name, {
+            "name": name,
+            "outputs": unwrap(dict(outputs)),
+            "secretOutputNames": sorted(k for k, v in outputs.items() if is_secret(v)),
+        }
 
     def _region(self, args: MockResourceArgs) -> str:
         if isinstance(args.inputs.get("region"), str):
@@ -170,6 +202,8 @@ class OfflineMocks(Mocks):
         return self._provider_regions.get("".join(provider_name), self.default_region)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        if args.typ == STACK_REFERENCE:
+            return self._stack_reference(args.inputs["name"])
         if args.typ == "pulumi:providers:aws":
             self._provider_regions[args.name] = args.inputs.get("region", self.default_region)
             return f"{args.name}-id", dict(args.inputs)
@@ -201,6 +235,13 @@ class OfflineMocks(Mocks):
             }
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        if args.token == "aws:elb/getServiceAccount:getServiceAccount":
+            account = elb_service_accounts()[region]
+            return {"id": account, "arn": f"arn:aws:iam::{account}:root", "region": region}
+        if args.token == "aws:kms/getKey:getKey":
+            key = _uuid(str(args.args.get("keyId")))
+            arn = f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key}"
+            return {"id": key, "keyId": key, "arn": arn, "enabled": True}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region}
         if args.token == "aws:iam/getSessionContext:getSessionContext":
@@ -257,6 +298,27 @@ class RecordingMonitor(MockMonitor):
                     aliases=[alias.urn or alias.spec.name for alias in request.aliases],
                 )
             )
+        return response
+
+    def ReadResource(self, request):  # noqa: N802 (gRPC method name)
+        """Reads (a `StackReference` above all) are part of the graph the engine sees too."""
+        response = super().ReadResource(request)
+        self.recorded.append(
+            PlannedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                parent=request.parent or None,
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                inputs=rpc.deserialize_properties(request.properties, keep_unknowns=True),
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+                protect=False,
+                ignore_changes=[],
+                aliases=[],
+            )
+        )
         return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)

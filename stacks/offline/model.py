@@ -75,6 +75,8 @@ class Plan:
     stack: str
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    layers: dict[str, Plan] = field(default_factory=dict)
+    """For a whole stack: the plan of each layer (`platform`, `workloads`) by name."""
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [resource for resource in self.resources if resource.type == type_token]

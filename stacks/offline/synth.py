@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from google.protobuf import empty_pb2
 from pulumi.runtime import config as runtime_config
@@ -16,6 +17,7 @@ from .mocks import OfflineMocks, RecordingMonitor
 from .model import Plan
 
 DEFAULT_REGION = "eu-central-1"
+ORGANIZATION = "organization"
 
 
 async def _drain() -> None:
@@ -65,14 +67,16 @@ def synthesize(
     stack: str,
     config: Mapping[str, str],
     project: str = "crm-platform",
+    references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Plan:
     """Run `program` as stack `stack` of `project` with `config` and return what it registered.
 
     `config` is the flat map the CLI would hand over (`namespace:key` → string, structured
-    values JSON-encoded). A failing program raises SynthesisError.
+    values JSON-encoded). `references` answers `StackReference`s: stack name → its outputs.
+    A failing program raises SynthesisError.
     """
     runtime_config.set_all_config(dict(config), [])
-    mocks = OfflineMocks(default_region=config.get("aws:region") or DEFAULT_REGION)
+    mocks = OfflineMocks(config.get("aws:region") or DEFAULT_REGION, references)
     monitor = RecordingMonitor(mocks)
     features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
     # What pulumi.runtime.set_mocks does, minus the root stack it would create and finish
@@ -85,7 +89,8 @@ def synthesize(
             project=project,
             stack=stack,
             dry_run=False,
-            organization=None,
+            # What a self-managed (DIY) backend answers for `pulumi.get_organization()`.
+            organization=ORGANIZATION,
             callbacks=None,
         )
     )

@@ -119,9 +119,11 @@ class ClusterSettings(Section):
     """Kubernetes minor version of the control plane and the nodes (EKS standard support only)."""
     admin_role_arns: list[RoleArn] = Field(default_factory=list)
     """IAM roles granted cluster-admin through EKS access entries (there is no aws-auth)."""
-    grant_deployer_admin: bool = True
-    """Grant the identity running `pulumi up` cluster-admin through a visible access entry, so
-    Pulumi can manage in-cluster objects; do not also list that role in adminRoleArns."""
+    grant_deployer_admin: bool = False
+    """Grant the identity running the platform's `pulumi up` cluster-admin through a visible
+    access entry. The platform creates nothing in the cluster (the workloads layer deploys from
+    the in-VPC runner, which has its own entry), so this is only for operators who also use
+    that identity with kubectl; do not also list that role in adminRoleArns."""
     endpoint_public_access: bool = False
     """Expose the API server on the internet as well (the private endpoint is always on)."""
     public_access_cidrs: list[Cidr] = Field(default_factory=list)

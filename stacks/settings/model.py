@@ -11,6 +11,7 @@ from .base import RetentionDays, Section, int_range
 from .cache import CacheSettings
 from .cluster import ClusterSettings
 from .database import DatabaseSettings, check_placement
+from .delivery import DeployRunnerSettings
 from .errors import FieldError
 from .network import NetworkSettings
 from .residency import Region, ResidencySettings
@@ -58,6 +59,22 @@ class StackSettings(Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     app: AppSettings
+    deploy_runner: DeployRunnerSettings = Field(default_factory=DeployRunnerSettings)
+
+    @model_validator(mode="after")
+    def _runner_has_egress(self) -> StackSettings:
+        """The runner talks to GitHub and downloads Pulumi plugins and Helm charts: it needs
+        a NAT gateway (interface endpoints reach AWS APIs only)."""
+        repository = self.deploy_runner.repository
+        if repository and self.network.nat_strategy == "none":
+            raise FieldError(
+                "deployRunner.repository",
+                repository,
+                "requires network.natStrategy other than none (the runner reaches GitHub and "
+                "package registries through a NAT gateway); or leave it unset and deploy the "
+                "workloads layer from elsewhere inside the VPC",
+            )
+        return self
 
     @model_validator(mode="after")
     def _region_is_resident(self) -> StackSettings:

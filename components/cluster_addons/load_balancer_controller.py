@@ -1,25 +1,21 @@
-"""The AWS Load Balancer Controller: turns an Ingress into an internet-facing ALB.
-
-It finds the public subnets of every AZ by their `kubernetes.io/role/elb` tag (set by the
-network), so an ALB spans all zones without naming a subnet here.
+"""The AWS Load Balancer Controller: keeps the platform's target group in step with the CRM's
+server pods (a `TargetGroupBinding` registers their IPs as targets as they come and go).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
+from ..cluster.cluster import LOAD_BALANCER_CONTROLLER_ACCOUNT as SERVICE_ACCOUNT
+from ..cluster.cluster import LOAD_BALANCER_CONTROLLER_NAMESPACE as NAMESPACE
+from ..cluster.nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
 
 CHART = "aws-load-balancer-controller"
 CHART_VERSION = (
     "3.5.0"  # controller v3.5.0; its IAM policy is iam_policies.load_balancer_controller
 )
 CHART_REPOSITORY = "https://aws.github.io/eks-charts"
-NAMESPACE = "kube-system"
-SERVICE_ACCOUNT = "aws-load-balancer-controller"
 REPLICAS = 2
 
 
@@ -50,9 +46,7 @@ def chart_values(
 def install(
     parent: pulumi.Resource,
     name: str,
-    provider: k8s.Provider,
     values: dict,
-    depends_on: Sequence[pulumi.Resource],
 ) -> k8s.helm.v3.Release:
     """The pinned chart as a Helm release that waits until the controller is ready."""
     return k8s.helm.v3.Release(
@@ -65,5 +59,5 @@ def install(
         values=values,
         atomic=True,
         max_history=5,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -5,12 +5,10 @@ EKS does not install it; without it an autoscaler reports `<unknown>` and never 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
+from ..cluster.nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
 
 CHART = "metrics-server"
 CHART_VERSION = "3.13.0"  # metrics-server v0.8.0
@@ -32,8 +30,6 @@ def chart_values() -> dict:
 def install(
     parent: pulumi.Resource,
     name: str,
-    provider: k8s.Provider,
-    depends_on: Sequence[pulumi.Resource],
 ) -> k8s.helm.v3.Release:
     """The pinned chart as a Helm release that waits until the metrics API is served."""
     return k8s.helm.v3.Release(
@@ -46,5 +42,5 @@ def install(
         values=chart_values(),
         atomic=True,
         max_history=5,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -1,0 +1,53 @@
+"""The CRM on the cluster, wired to the platform's data stores and load balancer."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.cluster import POOL_LABEL
+from components.cluster_addons import ClusterAddons
+from components.crm_app import CrmApp, CrmAppArgs
+
+from ..contract import PlatformOutputs
+from ..settings import StackSettings
+
+
+def build_crm(
+    settings: StackSettings,
+    platform: PlatformOutputs,
+    addons: ClusterAddons,
+    opts: pulumi.ResourceOptions,
+) -> CrmApp:
+    app, capacity = settings.app, settings.app.capacity
+    return CrmApp(
+        f"{settings.environment}-crm",
+        CrmAppArgs(
+            namespace=app.namespace,
+            image=app.image,
+            version=app.version,
+            domain=app.domain,
+            region=settings.region,
+            database_host=platform.db_writer_address,
+            database_port=platform.db_port,
+            database_name=platform.db_name,
+            database_secret_arn=platform.db_master_secret_arn,
+            redis_host=platform.cache_primary_endpoint,
+            redis_port=platform.cache_port,
+            redis_auth_token=platform.cache_auth_token,
+            bucket_name=platform.attachments_bucket_name,
+            app_role_arn=platform.app_role_arn,
+            secrets_role_arn=platform.secrets_role_arn,
+            target_group_arn=platform.target_group_arn,
+            load_balancer_cidrs=platform.public_subnet_cidrs,
+            data_cidrs=platform.isolated_subnet_cidrs,
+            pool_size=capacity.pool_size,
+            min_server_pods=capacity.min_server_pods,
+            max_server_pods=capacity.max_server_pods,
+            min_worker_pods=capacity.min_worker_pods,
+            max_worker_pods=capacity.max_worker_pods,
+            node_selector={POOL_LABEL: "app"},
+            requires=tuple(addons.ready),
+            protect=settings.protect_stateful_resources,
+        ),
+        opts=opts,
+    )
