@@ -303,7 +303,7 @@ def field(entry: Any, path: Path) -> Any:
 class Res:
     """Read-only view of one resource as a policy sees it (inputs in Analyze, state in stacks)."""
 
-    __slots__ = ("name", "props", "provider", "type", "urn")
+    __slots__ = ("create_timeout", "name", "props", "provider", "type", "urn")
 
     def __init__(
         self,
@@ -312,20 +312,27 @@ class Res:
         urn: str,
         props: Mapping[str, Any],
         provider: Res | None = None,
+        create_timeout: float = 0.0,
     ) -> None:
         self.type = resource_type
         self.name = name
         self.urn = urn
         self.props = props
         self.provider = provider
+        self.create_timeout = create_timeout
+        """Seconds of the `custom_timeouts.create` option (0: the provider's default)."""
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> Res:
         provider = source.provider
-        if provider is not None:
-            view = cls(provider.resource_type, provider.name, provider.urn, provider.props)
-            return cls(source.resource_type, source.name, source.urn, source.props, view)
-        return cls(source.resource_type, source.name, source.urn, source.props)
+        view = (
+            None
+            if provider is None
+            else cls(provider.resource_type, provider.name, provider.urn, provider.props)
+        )
+        timeouts = source.opts.custom_timeouts if source.opts else None
+        create = timeouts.create_seconds if timeouts else 0.0
+        return cls(source.resource_type, source.name, source.urn, source.props, view, create)
 
     @property
     def label(self) -> str:

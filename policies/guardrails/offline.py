@@ -11,7 +11,7 @@
               4dabf18193072939515e22adb298388d, unknowns are `pulumi.output.Unknown` objects or
               the engine's sentinel strings,
      "parent": urn or None, "dependencies": [urn], "property_dependencies": {prop: [urn]},
-     "protect": bool,
+     "protect": bool, "create_timeout": seconds of the custom_timeouts.create option (optional),
      "provider": {"type", "name", "urn", "props"} or None}
 `policy_config` has the format of `pulumi preview --policy-pack-config` (what
 `stacks.policy_config.build_policy_config` returns): {"all": level} and/or
@@ -190,9 +190,12 @@ def _provider(resource: Mapping[str, Any]) -> proto.AnalyzerProviderResource | N
 
 
 def _options(resource: Mapping[str, Any]) -> proto.AnalyzerResourceOptions:
-    return proto.AnalyzerResourceOptions(
+    options = proto.AnalyzerResourceOptions(
         protect=bool(resource.get("protect")), parent=resource.get("parent") or ""
     )
+    if resource.get("create_timeout"):
+        options.customTimeouts.create = float(resource["create_timeout"])
+    return options
 
 
 def _analyze_request(resource: Mapping[str, Any]) -> proto.AnalyzeRequest:
