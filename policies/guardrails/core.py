@@ -474,6 +474,10 @@ class GuardrailStackPolicy(StackValidationPolicy):
 
     A subject whose check needs a value that is unknown during preview is skipped: the resource
     policies already flag unknowns, and the engine re-runs stack policies with the final state.
+
+    `reads` (optional) says which resource types the check looks at, subjects included; the
+    offline gate then hands the policy only those (the SDK deserializes the whole stack once per
+    stack policy, the bulk of the gate's time). Without it the policy gets every resource.
     """
 
     def __init__(
@@ -483,6 +487,7 @@ class GuardrailStackPolicy(StackValidationPolicy):
         subjects: Collection[str],
         config: Mapping[str, dict[str, Any]] | None = None,
         required: list[str] | None = None,
+        reads: Collection[str] | Callable[[str], bool] | None = None,
         **metadata: Any,
     ) -> None:
         super().__init__(
@@ -491,6 +496,10 @@ class GuardrailStackPolicy(StackValidationPolicy):
         self.check = check
         self.subjects = frozenset(subjects)
         self.defaults = _defaults(config)
+        if reads is None or callable(reads):
+            self.reads = reads
+        else:
+            self.reads = (frozenset(reads) | self.subjects).__contains__
 
     def _validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
         config = {**self.defaults, **args.get_config()}
@@ -561,6 +570,7 @@ def stack_policy(
     config: Mapping[str, dict[str, Any]] | None = None,
     required: list[str] | None = None,
     tags: Sequence[str] = (),
+    reads: Collection[str] | Callable[[str], bool] | None = None,
 ) -> Callable[[StackCheck], GuardrailStackPolicy]:
     """Decorator: turn `check(stack, subject, config) -> messages` into a stack policy."""
 
@@ -570,6 +580,7 @@ def stack_policy(
             subjects=subjects,
             config=config,
             required=required,
+            reads=reads,
             **_metadata(name, description, severity, enforcement, remediation, tags),
         )
 

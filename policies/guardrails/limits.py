@@ -125,6 +125,7 @@ def _endpoint_services(stack: Stack) -> set[str]:
         ),
     },
     tags=["eks", "network", "documented-limit"],
+    reads=WORKLOADS | {CLUSTER, SUBNET, ROUTE_TABLE, ROUTE, ASSOCIATION, ENDPOINT},
 )
 def private_cluster_endpoints(
     stack: Stack, cluster: Res, config: Mapping[str, Any]
@@ -190,6 +191,7 @@ def _source(stack: Stack, replica: Res, default: str | None) -> tuple[Any, Any]:
     ),
     config={"defaultRegion": DEFAULT_REGION},
     tags=["rds", "replication", "documented-limit"],
+    reads={RDS_INSTANCE},
 )
 def cross_region_replica_parameter_group(
     stack: Stack, replica: Res, config: Mapping[str, Any]
@@ -229,7 +231,8 @@ END_OF_STANDARD_SUPPORT = {
     "1.34": "2026-12-02",
     "1.35": "2027-03-27",
 }
-DATE = r"^\d{4}-\d{2}-\d{2}$"
+DAY = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+DATE = f"^{DAY}$"
 CALENDAR_CONFIG = {
     "endOfStandardSupport": {
         "type": "object",
@@ -238,7 +241,10 @@ CALENDAR_CONFIG = {
         "description": "End of EKS standard support (YYYY-MM-DD, UTC) per Kubernetes version, "
         "from AWS's EKS release calendar.",
     },
-    "asOf": string("", "Date (YYYY-MM-DD) to judge against; empty: today (UTC)."),
+    "asOf": {
+        **string("", "Date (YYYY-MM-DD) to judge against; empty: today (UTC)."),
+        "pattern": f"^({DAY})?$",
+    },
 }
 
 
@@ -349,6 +355,7 @@ def _targeted_clusters(stack: Stack, provider: Res) -> list[Res]:
         "deploys the Kubernetes objects from a runner inside the VPC."
     ),
     tags=["eks", "deployment", "documented-limit"],
+    reads=lambda kind: kind == CLUSTER or kind.startswith(("kubernetes:", K8S_PROVIDER)),
 )
 def private_api_deploy_path(
     stack: Stack, provider: Res, config: Mapping[str, Any]

@@ -82,6 +82,7 @@ def lock_problem(stack: Stack, vault: Res, config: Mapping[str, Any]) -> str | N
     ),
     config=COMPLIANCE,
     tags=["backup", "protection", "ransomware"],
+    reads={VAULT, VAULT_LOCK},
 )
 def vault_lock(stack: Stack, vault: Res, config: Mapping[str, Any]) -> Iterator[str]:
     problem = lock_problem(stack, vault, config)
@@ -125,6 +126,7 @@ def _needs_backup(res: Res, config: Mapping[str, Any]) -> bool:
     ),
     config={**COMPLIANCE, **LOG_BUCKET_CONFIG},
     tags=["backup", "protection", "SH:RDS.26"],
+    reads={RDS_INSTANCE, *BUCKETS, SELECTION, PLAN, VAULT, VAULT_LOCK},
 )
 def selection_coverage(stack: Stack, res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     if not _needs_backup(res, config):
@@ -166,6 +168,7 @@ def _copy_destinations(plan: Res) -> Iterator[tuple[str, Any]]:
     config={"allowedRegions": ALLOWED_REGIONS, "defaultRegion": DEFAULT_REGION},
     required=["allowedRegions"],
     tags=["backup", "residency"],
+    reads={PLAN, VAULT},
 )
 def copy_destinations(stack: Stack, plan: Res, config: Mapping[str, Any]) -> Iterator[str]:
     allowed = list(config["allowedRegions"])
@@ -178,7 +181,7 @@ def copy_destinations(stack: Stack, plan: Res, config: Mapping[str, Any]) -> Ite
                     f"{show_list(allowed)}."
                 )
             continue
-        if not vaults:
+        if len(vaults) < 2:  # the one vault the plan names is its own target
             yield (
                 f"{plan.label} copies to {show(value)} ({prop}), which is not a vault of this "
                 "stack; its region cannot be verified (fail closed)."

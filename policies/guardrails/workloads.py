@@ -30,7 +30,7 @@ from .core import (
     strings,
 )
 from .kubernetes import DEPLOYMENT, HELM_RELEASE, LONG_RUNNING, NAMESPACE, STATEFUL_SET, Pod
-from .loadbalancer import INGRESS, PREFIX, annotation, is_alb_ingress
+from .loadbalancer import INGRESS, INGRESS_CLASSES, PREFIX, annotation, is_alb_ingress
 
 SERVICE = "kubernetes:core/v1:Service"
 JOB = "kubernetes:batch/v1:Job"
@@ -116,8 +116,9 @@ def serving_services(stack: Stack, workload: Res) -> list[Res]:
         f"Label the namespace {READINESS_GATE_LABEL}=enabled (AWS Load Balancer Controller "
         "docs, pod_readiness_gate.md), so a rollout waits until new pods are healthy targets."
     ),
-    config={"albIngressClasses": strings(["alb"], "Ingress classes of the controller.")},
+    config={"albIngressClasses": INGRESS_CLASSES},
     tags=["kubernetes", "availability", "zero-downtime"],
+    reads=LONG_RUNNING | TARGET_GROUP_BINDINGS | {SERVICE, NAMESPACE, INGRESS},
 )
 def pod_readiness_gate(stack: Stack, workload: Res, config: Mapping[str, Any]) -> Iterator[str]:
     sources = [
@@ -155,6 +156,7 @@ def pod_readiness_gate(stack: Stack, workload: Res, config: Mapping[str, Any]) -
         "deregistration delay) so endpoints and targets drain before the process stops."
     ),
     tags=["kubernetes", "availability", "zero-downtime"],
+    reads=LONG_RUNNING | {SERVICE},
 )
 def prestop_hook(stack: Stack, workload: Res, config: Mapping[str, Any]) -> Iterator[str]:
     if not serving_services(stack, workload):
@@ -169,7 +171,7 @@ def prestop_hook(stack: Stack, workload: Res, config: Mapping[str, Any]) -> Iter
 
 def _disabled_flags(container: Res, flags: list[str]) -> list[str]:
     """Leader-election flags the container's command line sets to false."""
-    words = [str(word) for word in container.items("command") + container.items("args")]
+    words = [w for w in container.items("command") + container.items("args") if isinstance(w, str)]
     found = []
     for index, word in enumerate(words):
         name, _, value = word.partition("=")
