@@ -62,3 +62,36 @@ def test_a_disaster_recovery_copy_in_an_allowed_region_passes() -> None:
     assert provider.get("region") == "eu-west-1"
     findings = check(plan, policy_config_for(settings))
     assert [f for f in findings if f.blocking] == []
+
+
+def _job_waiting(create_timeout: str):
+    import pulumi_kubernetes as k8s
+
+    def program() -> None:
+        k8s.batch.v1.Job(
+            "migrate",
+            metadata={"name": "migrate", "namespace": "crm"},
+            spec={
+                "activeDeadlineSeconds": 1800,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "m", "image": "twentycrm/twenty:v1.2.3"}],
+                    }
+                },
+            },
+            opts=pulumi.ResourceOptions(
+                custom_timeouts=pulumi.CustomTimeouts(create=create_timeout)
+            ),
+        )
+
+    return synthesize(program, stack="test", config={"aws:region": "eu-central-1"})
+
+
+@pytest.mark.parametrize(("timeout", "violates"), [("20m", True), ("1h", False)])
+def test_the_gate_sees_custom_timeouts_as_the_engine_sends_them(timeout, violates) -> None:
+    findings = check(_job_waiting(timeout), _config())
+    messages = [f.message for f in findings if f.policy == "k8s-job-await-deadline"]
+    expected = ["1200 s (customTimeouts.create)"] if violates else []
+    assert [text for text in expected if any(text in m for m in messages)] == expected
+    assert bool(messages) is violates

@@ -17,12 +17,15 @@ from . import (
     iam,
     kms,
     kubernetes,
+    limits,
     loadbalancer,
     logs,
     network,
+    operations,
     rds,
     residency,
     s3,
+    workloads,
 )
 from .core import GuardrailResourcePolicy, GuardrailStackPolicy
 from .secrets import install
@@ -48,7 +51,21 @@ def _collect(*modules: ModuleType) -> list[Guardrail]:
 
 
 POLICIES: list[Guardrail] = _collect(
-    residency, network, compute, kms, rds, cache, s3, eks, iam, loadbalancer, logs, kubernetes
+    residency,
+    network,
+    compute,
+    kms,
+    rds,
+    cache,
+    s3,
+    eks,
+    iam,
+    loadbalancer,
+    logs,
+    kubernetes,
+    workloads,
+    operations,
+    limits,
 )
 
 install()

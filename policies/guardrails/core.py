@@ -303,7 +303,7 @@ def field(entry: Any, path: Path) -> Any:
 class Res:
     """Read-only view of one resource as a policy sees it (inputs in Analyze, state in stacks)."""
 
-    __slots__ = ("name", "props", "provider", "type", "urn")
+    __slots__ = ("create_timeout", "name", "props", "provider", "type", "urn")
 
     def __init__(
         self,
@@ -312,20 +312,27 @@ class Res:
         urn: str,
         props: Mapping[str, Any],
         provider: Res | None = None,
+        create_timeout: float = 0.0,
     ) -> None:
         self.type = resource_type
         self.name = name
         self.urn = urn
         self.props = props
         self.provider = provider
+        self.create_timeout = create_timeout
+        """Seconds of the `custom_timeouts.create` option (0: the provider's default)."""
 
     @classmethod
     def of(cls, source: ResourceValidationArgs | PolicyResource) -> Res:
         provider = source.provider
-        if provider is not None:
-            view = cls(provider.resource_type, provider.name, provider.urn, provider.props)
-            return cls(source.resource_type, source.name, source.urn, source.props, view)
-        return cls(source.resource_type, source.name, source.urn, source.props)
+        view = (
+            None
+            if provider is None
+            else cls(provider.resource_type, provider.name, provider.urn, provider.props)
+        )
+        timeouts = source.opts.custom_timeouts if source.opts else None
+        create = timeouts.create_seconds if timeouts else 0.0
+        return cls(source.resource_type, source.name, source.urn, source.props, view, create)
 
     @property
     def label(self) -> str:
@@ -467,6 +474,10 @@ class GuardrailStackPolicy(StackValidationPolicy):
 
     A subject whose check needs a value that is unknown during preview is skipped: the resource
     policies already flag unknowns, and the engine re-runs stack policies with the final state.
+
+    `reads` (optional) says which resource types the check looks at, subjects included; the
+    offline gate then hands the policy only those (the SDK deserializes the whole stack once per
+    stack policy, the bulk of the gate's time). Without it the policy gets every resource.
     """
 
     def __init__(
@@ -476,6 +487,7 @@ class GuardrailStackPolicy(StackValidationPolicy):
         subjects: Collection[str],
         config: Mapping[str, dict[str, Any]] | None = None,
         required: list[str] | None = None,
+        reads: Collection[str] | Callable[[str], bool] | None = None,
         **metadata: Any,
     ) -> None:
         super().__init__(
@@ -484,6 +496,10 @@ class GuardrailStackPolicy(StackValidationPolicy):
         self.check = check
         self.subjects = frozenset(subjects)
         self.defaults = _defaults(config)
+        if reads is None or callable(reads):
+            self.reads = reads
+        else:
+            self.reads = (frozenset(reads) | self.subjects).__contains__
 
     def _validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
         config = {**self.defaults, **args.get_config()}
@@ -554,6 +570,7 @@ def stack_policy(
     config: Mapping[str, dict[str, Any]] | None = None,
     required: list[str] | None = None,
     tags: Sequence[str] = (),
+    reads: Collection[str] | Callable[[str], bool] | None = None,
 ) -> Callable[[StackCheck], GuardrailStackPolicy]:
     """Decorator: turn `check(stack, subject, config) -> messages` into a stack policy."""
 
@@ -563,6 +580,7 @@ def stack_policy(
             subjects=subjects,
             config=config,
             required=required,
+            reads=reads,
             **_metadata(name, description, severity, enforcement, remediation, tags),
         )
 

@@ -26,6 +26,7 @@ def _as_pack_input(resource: PlannedResource, providers: dict[str, PlannedResour
         "dependencies": resource.dependencies,
         "property_dependencies": resource.property_dependencies,
         "protect": resource.protect,
+        "create_timeout": resource.create_timeout,
         "provider": None
         if provider is None
         else {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -256,6 +257,15 @@ class OfflineMocks(Mocks):
         return {}
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds of a custom-timeout string as the SDK sends it (Go durations: "1h30m", "600s")."""
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(text or ""))
+
+
 def _mark_secret_outputs(state: struct_pb2.Struct, keys: list[str]) -> None:
     """Wrap the outputs a resource declares secret (e.g. a random password's `result`) the way
     the engine does, so the program sees them as secrets offline too."""
@@ -296,6 +306,7 @@ class RecordingMonitor(MockMonitor):
                     protect=bool(request.protect),
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[alias.urn or alias.spec.name for alias in request.aliases],
+                    create_timeout=duration_seconds(request.customTimeouts.create),
                 )
             )
         return response

@@ -54,6 +54,8 @@ class PlannedResource:
     protect: bool
     ignore_changes: list[str]
     aliases: list[str]
+    create_timeout: float = 0.0
+    """Seconds of the `custom_timeouts.create` option (0: the provider's default)."""
 
     def get(self, path: str, default: Any = None) -> Any:
         """Input at a dotted path (`vpcConfig.endpointPublicAccess`), secrets unwrapped."""

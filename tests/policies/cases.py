@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .fixtures import (
+    ACCOUNT,
     ADMIN,
     ADMIN_STATEMENT,
     ALB,
@@ -21,25 +22,32 @@ from .fixtures import (
     K8S_PROVIDER,
     KEY_ARN,
     PSA,
+    REGION,
     UNKNOWN,
     VIA_SERVICE_STATEMENT,
     app_secret,
+    backup_plan,
+    backup_selection,
+    backup_vault,
     bucket,
     bucket_logging,
     bucket_part,
     bucket_policy,
     cache,
     change,
+    cluster_in,
     container,
     db_primary,
     db_replica,
     deployment,
     eks_cluster,
     flow_log,
+    helm_release,
     hpa,
     ingress,
     instance,
     job,
+    k8s_provider_for,
     kms_key,
     launch_template,
     listener,
@@ -53,16 +61,24 @@ from .fixtures import (
     parameter_group,
     pod_spec,
     policy_json,
+    private_subnet,
     public_access_block,
     resource,
     role,
     rotation,
+    route_table,
     secret,
     security_group,
+    service,
     sse,
+    target_group_binding,
+    topic,
+    vault_lock,
     versioning,
     vpc,
+    vpc_endpoint,
     waf_association,
+    with_timeout,
     world_https,
 )
 
@@ -876,4 +892,202 @@ bad(
     "minReplicas",
     deployment(spec__replicas=5),
     hpa(deployment(spec__replicas=5), min_replicas=1),
+)
+
+# --- workloads as a service (issue 12) ---------------------------------------------------------
+GATE = "elbv2.k8s.aws/pod-readiness-gate-inject"
+gated_ns = namespace("crm", **{PSA: "restricted", GATE: "enabled"})
+P = "k8s-pod-readiness-gate"
+ok(P, "labelled", deployment(), service(), target_group_binding(), gated_ns)
+ok(P, "no load balancer", deployment(), service(), namespace())
+ok(P, "instance targets", deployment(), service(), target_group_binding("instance"), namespace())
+bad(P, "binding", GATE, deployment(), service(), target_group_binding(), namespace())
+bad(
+    P,
+    "ip ingress",
+    "is not declared",
+    deployment(),
+    service(),
+    ingress(**{f"{ALB}target-type": "ip"}),
+)
+
+P = "k8s-prestop-hook"
+sleep = {"preStop": {"sleep": {"seconds": 20}}}
+ok(P, "preStop", with_container(lifecycle=sleep), service())
+ok(P, "no service", deployment())
+bad(P, "missing", "lifecycle.preStop", deployment(), service())
+
+P = "k8s-leader-election"
+ok(P, "elected", helm_release(replicaCount=2, leaderElect=True))
+ok(P, "one replica", helm_release(replicaCount=1))
+ok(P, "other chart", helm_release("metrics-server", replicas=2))
+ok(P, "flag on", with_container(args=["--leader-elect=true"]))
+bad(P, "chart default", "values.leaderElect unset", helm_release(replicaCount=2))
+bad(P, "flag off", "--leader-elect false", with_container(args=["--leader-elect", "false"]))
+
+P = "k8s-job-await-deadline"
+deadline_job = change(job(), spec__activeDeadlineSeconds=1800)
+ok(P, "custom timeout", with_timeout(deadline_job, 1800))
+ok(
+    P,
+    "annotation",
+    change(deadline_job, metadata__annotations={"pulumi.com/timeoutSeconds": "2400"}),
+)
+bad(P, "default wait", "600 s", deadline_job)
+bad(P, "short timeout", "customTimeouts.create", with_timeout(deadline_job, 900))
+bad(P, "no deadline", "activeDeadlineSeconds unset", with_timeout(job(), 1800))
+bad(
+    P,
+    "waitFor",
+    "pulumi.com/waitFor",
+    change(
+        with_timeout(deadline_job, 1800),
+        metadata__annotations={"pulumi.com/waitFor": "condition=Complete"},
+    ),
+)
+bad(
+    P,
+    "skipAwait",
+    "pulumi.com/skipAwait",
+    change(
+        with_timeout(deadline_job, 1800), metadata__annotations={"pulumi.com/skipAwait": "true"}
+    ),
+)
+
+# --- operating prod (issue 13) -----------------------------------------------------------------
+vault = backup_vault()
+P = "backup-vault-lock"
+ok(P, "compliance", vault, vault_lock(vault))
+ok(
+    P,
+    "governance outside prod",
+    vault,
+    vault_lock(vault, changeableForDays=DELETE),
+    config={P: {"requireComplianceMode": False}},
+)
+bad(P, "unlocked", "no aws:backup/vaultLockConfiguration", vault)
+bad(P, "governance", "governance mode", vault, vault_lock(vault, changeableForDays=DELETE))
+
+P = "backup-selection-coverage"
+primary, attachments = db_primary(), bucket()
+plan = backup_plan(vault)
+covered = [vault, vault_lock(vault), plan, backup_selection(plan, primary, attachments)]
+ok(P, "database", primary, *covered)
+ok(P, "bucket", attachments, *covered)
+ok(P, "log bucket", log_bucket())
+bad(P, "no selection", "not in any aws:backup/selection", db_primary())
+bad(
+    P,
+    "unlocked vault",
+    "none of them locked",
+    attachments,
+    vault,
+    plan,
+    backup_selection(plan, attachments),
+)
+
+P = "backup-copy-destinations"
+dublin = change(AWS_PROVIDER, "dublin", region="eu-west-1")
+virginia = change(AWS_PROVIDER, "virginia", region="us-east-1")
+copy_vault = backup_vault("copy", provider=dublin)
+far_vault = backup_vault("copy", provider=virginia)
+ok(P, "vault in allowed region", backup_plan(vault, copy_vault), vault, copy_vault)
+ok(P, "literal arn", backup_plan(vault, f"arn:aws:backup:eu-west-1:{ACCOUNT}:backup-vault:c"))
+ok(P, "no copy", backup_plan(vault), vault)
+bad(P, "vault outside", '"us-east-1"', backup_plan(vault, far_vault), vault, far_vault)
+bad(
+    P,
+    "literal arn outside",
+    '"us-east-1"',
+    backup_plan(vault, f"arn:aws:backup:us-east-1:{ACCOUNT}:backup-vault:c"),
+)
+unresolved = backup_plan(vault, copy_vault)  # the copy vault lives in no stack we can see
+unresolved["property_dependencies"] = {"rules": [vault["urn"]]}
+bad(P, "unresolvable", "fail closed", unresolved, vault)
+
+P = "sns-topic-cmk"
+ok(P, "cmk", topic())
+bad(P, "unset", "kmsMasterKeyId unset", topic(kmsMasterKeyId=DELETE))
+bad(P, "aws managed", "AWS managed key", topic(kmsMasterKeyId="alias/aws/sns"))
+
+# --- documented limits (issue 15) --------------------------------------------------------------
+P = "eks-private-cluster-endpoints"
+subnet = private_subnet()
+isolated = cluster_in(subnet)
+ENDPOINTS = ["ec2", "ecr.api", "ecr.dkr", "s3", "elasticloadbalancing", "logs", "sts"]
+endpoints = [vpc_endpoint(name) for name in ENDPOINTS]
+ecr_image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/twenty:v1.2.3"
+ok(P, "endpoints", isolated, subnet, *route_table(subnet), *endpoints)
+ok(
+    P,
+    "ecr image",
+    isolated,
+    subnet,
+    *route_table(subnet),
+    *endpoints,
+    with_container(image=ecr_image),
+)
+nat = {"cidrBlock": "0.0.0.0/0", "natGatewayId": "nat-1"}
+ok(P, "nat route", isolated, subnet, *route_table(subnet, nat))
+bad(P, "no endpoints", '"ec2", "ecr.api"', isolated, subnet, *route_table(subnet))
+bad(
+    P,
+    "docker hub image",
+    "private ECR",
+    deployment(),
+    isolated,
+    subnet,
+    *route_table(subnet),
+    *endpoints,
+)
+
+P = "rds-cross-region-replica-parameter-group"
+source = db_primary()
+dr = dict(
+    db_replica(source, "db-dr", parameterGroupName="crm-postgres16"),
+    provider=change(AWS_PROVIDER, "dr", region="eu-west-1"),
+)
+ok(P, "in region", db_replica(source, parameterGroupName="crm-postgres16"), source)
+ok(P, "no group", dict(db_replica(source, "db-dr"), provider=dr["provider"]), source)
+ok(P, "mysql", dr, db_primary(engine="mysql", engineVersion="8.0"))
+bad(P, "cross region", "pending-reboot", dr, source)
+
+standard = eks_cluster(upgradePolicy={"supportType": "STANDARD"})
+P = "eks-standard-support-ending"
+ok(P, "far", standard, config={P: {"asOf": "2026-12-01"}})
+ok(
+    P,
+    "extended",
+    eks_cluster(upgradePolicy={"supportType": "EXTENDED"}),
+    config={P: {"asOf": "2027-02-15"}},
+)
+bad(P, "near", "ends on 2027-03-27", standard, config={P: {"asOf": "2027-02-15"}})
+
+P = "eks-standard-support-ended"
+ok(P, "in support", standard, config={P: {"asOf": "2026-12-01"}})
+ok(P, "extended", eks_cluster(version="1.36", upgradePolicy={"supportType": "EXTENDED"}))
+bad(P, "past", "ended on 2027-03-27", standard, config={P: {"asOf": "2027-04-01"}})
+bad(
+    P,
+    "undated",
+    "no end of standard support",
+    eks_cluster(version="1.36", upgradePolicy={"supportType": "STANDARD"}),
+)
+
+P = "eks-private-api-deploy-path"
+private_cluster = eks_cluster()
+provider = k8s_provider_for(private_cluster)
+via = {key: provider[key] for key in ("type", "name", "urn", "props")}
+ok(P, "workloads stack", dict(namespace(), provider=change(K8S_PROVIDER)))
+public = eks_cluster(
+    vpcConfig__endpointPublicAccess=True, vpcConfig__publicAccessCidrs=["203.0.113.0/24"]
+)
+ok(P, "public api", k8s_provider_for(public), public)
+bad(
+    P,
+    "private api",
+    "endpointPublicAccess false",
+    provider,
+    private_cluster,
+    dict(namespace(), provider=via),
 )

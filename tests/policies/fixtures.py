@@ -653,3 +653,113 @@ def hpa(target: dict[str, Any], min_replicas: int = 2) -> dict[str, Any]:
     }
     kind = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
     return resource(kind, "twenty-server-hpa", props, deps={"spec": [target]})
+
+
+def service(name: str = "twenty", **paths: Any) -> dict[str, Any]:
+    props = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "crm"},
+        "spec": {"selector": {"app": "twenty-server"}, "ports": [{"port": 3000}]},
+    }
+    return change(resource("kubernetes:core/v1:Service", f"{name}-svc", props), **paths)
+
+
+TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
+
+
+def target_group_binding(target_type: str = "ip") -> dict[str, Any]:
+    props = {
+        "apiVersion": "elbv2.k8s.aws/v1beta1",
+        "kind": "TargetGroupBinding",
+        "metadata": {"name": "twenty", "namespace": "crm"},
+        "spec": {
+            "serviceRef": {"name": "twenty", "port": 3000},
+            "targetGroupARN": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/crm/1",
+            "targetType": target_type,
+        },
+    }
+    return resource(TARGET_GROUP_BINDING, "twenty-tgb", props)
+
+
+def helm_release(chart: str = "external-secrets", **values: Any) -> dict[str, Any]:
+    props = {"chart": chart, "version": "1.0.0", "namespace": "external-secrets", "values": values}
+    return resource("kubernetes:helm.sh/v3:Release", chart, props)
+
+
+def with_timeout(res: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """`res` registered with custom_timeouts create = `seconds`."""
+    return {**copy.deepcopy(res), "create_timeout": seconds}
+
+
+def backup_vault(name: str = "vault", provider: dict[str, Any] | None = None) -> dict[str, Any]:
+    props = {"name": f"crm-{name}", "kmsKeyArn": KEY_ARN}
+    return resource("aws:backup/vault:Vault", name, props, provider=provider)
+
+
+def vault_lock(vault: dict[str, Any], **paths: Any) -> dict[str, Any]:
+    props = {"backupVaultName": UNKNOWN, "minRetentionDays": 35, "changeableForDays": 3}
+    kind = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+    res = resource(kind, f"{vault['name']}-lock", props, deps={"backupVaultName": [vault]})
+    return change(res, **paths)
+
+
+def backup_plan(vault: dict[str, Any], *copies: Any) -> dict[str, Any]:
+    """A plan into `vault`; each copy is a vault resource (referenced) or a literal ARN."""
+    actions = [{"destinationVaultArn": UNKNOWN if isinstance(c, dict) else c} for c in copies]
+    rule = {"ruleName": "daily", "targetVaultName": UNKNOWN, "schedule": "cron(0 3 * * ? *)"}
+    if actions:
+        rule["copyActions"] = actions
+    vaults = [vault, *(c for c in copies if isinstance(c, dict))]
+    props = {"name": "crm-daily", "rules": [rule]}
+    return resource("aws:backup/plan:Plan", "daily", props, deps={"rules": vaults})
+
+
+def backup_selection(plan: dict[str, Any], *targets: dict[str, Any]) -> dict[str, Any]:
+    props = {"name": "crm-data", "iamRoleArn": ROLE_ARN, "planId": UNKNOWN, "resources": UNKNOWN}
+    deps = {"planId": [plan], "resources": list(targets)}
+    return resource("aws:backup/selection:Selection", "data", props, deps=deps)
+
+
+def topic(**paths: Any) -> dict[str, Any]:
+    props = {"name": "crm-alarms", "kmsMasterKeyId": KEY_ARN}
+    return change(resource("aws:sns/topic:Topic", "alarms", props), **paths)
+
+
+def private_subnet(name: str = "private-a") -> dict[str, Any]:
+    props = {"vpcId": "vpc-1", "cidrBlock": "10.0.1.0/24", "mapPublicIpOnLaunch": False}
+    return resource("aws:ec2/subnet:Subnet", name, props)
+
+
+def route_table(subnet: dict[str, Any], *routes: dict[str, Any]) -> list[dict[str, Any]]:
+    """A route table with `routes` inline, associated with `subnet`."""
+    table = resource("aws:ec2/routeTable:RouteTable", "private", {"vpcId": "vpc-1", "routes": []})
+    table["props"]["routes"] = list(routes)
+    props = {"subnetId": UNKNOWN, "routeTableId": UNKNOWN}
+    deps = {"subnetId": [subnet], "routeTableId": [table]}
+    kind = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+    return [table, resource(kind, f"{subnet['name']}-assoc", props, deps=deps)]
+
+
+def vpc_endpoint(service_name: str) -> dict[str, Any]:
+    kind = "Gateway" if service_name == "s3" else "Interface"
+    props = {
+        "vpcId": "vpc-1",
+        "serviceName": f"com.amazonaws.{REGION}.{service_name}",
+        "vpcEndpointType": kind,
+    }
+    return resource("aws:ec2/vpcEndpoint:VpcEndpoint", f"endpoint-{service_name}", props)
+
+
+def cluster_in(subnet: dict[str, Any], **paths: Any) -> dict[str, Any]:
+    res = eks_cluster(**paths)
+    res["property_dependencies"] = {"vpcConfig": [subnet["urn"]]}
+    res["dependencies"] = [subnet["urn"]]
+    return res
+
+
+def k8s_provider_for(cluster: dict[str, Any]) -> dict[str, Any]:
+    props = {"kubeconfig": UNKNOWN, "enableServerSideApply": True}
+    return resource(
+        "pulumi:providers:kubernetes", "cluster-k8s", props, deps={"kubeconfig": [cluster]}
+    )

@@ -9,12 +9,16 @@ from typing import Any
 
 from .fixtures import (
     AWS_PROVIDER,
+    DELETE,
     DESCRIBE_ANYTHING,
     K8S_PROVIDER,
     REGION,
     S3_ACCESS,
     UNKNOWN,
     app_secret,
+    backup_plan,
+    backup_selection,
+    backup_vault,
     bucket,
     bucket_logging,
     cache,
@@ -43,7 +47,9 @@ from .fixtures import (
     rotation,
     security_group,
     sse,
+    vault_lock,
     vpc,
+    with_timeout,
 )
 
 NODE_POLICIES = (
@@ -177,7 +183,16 @@ def _data(dev: bool) -> list[dict[str, Any]]:
         sse(alb_logs, "AES256"),
     ]
     secret = app_secret()
-    return [*keys, *aliases, *rds, redis, *storage, secret, rotation(secret)]
+    backups = _backups(dev, database, attachments)
+    return [*keys, *aliases, *rds, redis, *storage, secret, rotation(secret), *backups]
+
+
+def _backups(dev: bool, *targets: dict[str, Any]) -> list[dict[str, Any]]:
+    """A locked vault (compliance mode in prod, governance in dev) and a plan covering targets."""
+    vault = backup_vault()
+    lock = vault_lock(vault, changeableForDays=DELETE) if dev else vault_lock(vault)
+    plan = backup_plan(vault)
+    return [vault, lock, plan, backup_selection(plan, *targets)]
 
 
 def _cluster(dev: bool) -> list[dict[str, Any]]:
@@ -245,7 +260,7 @@ def _workloads(dev: bool) -> list[dict[str, Any]]:
         server,
         worker,
         hpa(server, min_replicas=1 if dev else 2),
-        job(),
+        with_timeout(change(job(), spec__activeDeadlineSeconds=1800), 1800),
         ingress(),
         resource(
             "kubernetes:helm.sh/v3:Release",

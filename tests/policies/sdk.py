@@ -49,9 +49,21 @@ def resource_class(token: str) -> tuple[Path, str] | None:
     return _tokens_in(_module_dir(token)).get(token)
 
 
+def is_custom_resource(token: str) -> bool:
+    """A Kubernetes type of an API group the SDK does not ship (a CRD, e.g. elbv2.k8s.aws)."""
+    return token.startswith("kubernetes:") and not _module_dir(token).parent.is_dir()
+
+
+# What pulumi_kubernetes.apiextensions.CustomResource takes (other keys, such as spec, are
+# passed through to the object).
+CUSTOM_RESOURCE_INPUTS = frozenset({"apiVersion", "kind", "metadata", "spec"})
+
+
 @functools.cache
 def input_names(token: str) -> frozenset[str]:
     """The engine (camelCase) names of a resource type's inputs."""
+    if is_custom_resource(token):
+        return CUSTOM_RESOURCE_INPUTS
     found = resource_class(token)
     assert found, f"unknown resource type {token}"
     path, name = found

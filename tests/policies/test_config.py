@@ -140,3 +140,40 @@ def test_all_sets_every_level_and_policy_entries_override_it() -> None:
     assert [(f.policy, f.enforcement) for f in evaluate([database], config)] == [
         ("rds-multi-az", "mandatory")
     ]
+
+
+def test_locked_backups_and_waf_gate_prod_only_in_compliance_mode() -> None:
+    prod, dev = reconcile(config_for("prod", True)), reconcile(config_for("dev", False))
+    for name in ("backup-vault-lock", "backup-selection-coverage", "lb-waf"):
+        assert (prod[name].level.value, dev[name].level.value) == ("mandatory", "advisory")
+    for name in ("backup-vault-lock", "backup-selection-coverage"):
+        assert prod[name].properties["requireComplianceMode"] is True
+        assert dev[name].properties["requireComplianceMode"] is False
+
+
+def test_adopting_reports_a_policy_as_advisory_until_its_work_lands() -> None:
+    settings = reconcile(config_for("prod", True, adopting=["lb-waf", "k8s-prestop-hook"]))
+    assert settings["lb-waf"].level.value == "advisory"
+    assert settings["k8s-prestop-hook"].level.value == "advisory"
+    assert settings["backup-vault-lock"].level.value == "mandatory"
+
+
+def test_every_adopting_entry_names_a_policy_and_its_work() -> None:
+    from stacks.policy_config import ADOPTING
+
+    assert set(ADOPTING) <= set(BY_NAME)
+    assert all("issue" in work for work in ADOPTING.values())
+
+
+def test_eks_support_dates_extend_the_pack_calendar() -> None:
+    settings = reconcile(config_for("prod", True, eks_support_end={"1.36": "2027-07-28"}))
+    for name in ("eks-standard-support-ending", "eks-standard-support-ended"):
+        calendar = settings[name].properties["endOfStandardSupport"]
+        assert calendar["1.36"] == "2027-07-28"
+        assert calendar["1.34"] == BY_NAME[name].defaults["endOfStandardSupport"]["1.34"]
+
+
+def test_a_malformed_support_date_is_a_config_error() -> None:
+    bad = config_for("prod", True, eks_support_end={"1.36": "2027-13-01"})
+    with pytest.raises(ValueError, match="endOfStandardSupport"):
+        reconcile(bad)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from policies.guardrails import POLICIES, offline
 from policies.guardrails.offline import Finding, evaluate
 from stacks.policy_config import AVAILABILITY_POLICIES, PROTECTION_POLICIES, build_policy_config
 
+from .cases import CASES
 from .fixtures import ALLOWED, REGION, bucket, prod_config
 from .reference import reference_stack
 
@@ -86,3 +90,31 @@ def test_a_250_resource_stack_is_checked_well_within_a_second() -> None:
     start = time.perf_counter()
     evaluate(stack, fresh)
     assert time.perf_counter() - start < 1.0
+
+
+FOCUSED = [p for p in POLICIES if getattr(p, "reads", None) is not None]
+
+
+def _whole_stack_messages(policy, resources, policy_config) -> list[tuple[str, str]]:
+    """What the engine reports: the policy run by the SDK servicer on every resource."""
+    servicer = offline._servicer([policy], offline.reconcile(policy_config))
+    response = servicer.AnalyzeStack(offline._stack_request(resources), None)
+    return sorted(
+        (d.urn, d.message.removeprefix(d.description).strip()) for d in response.diagnostics
+    )
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [pytest.param(c.resources, id=c.id) for c in CASES if c.policy in {p.name for p in FOCUSED}]
+    + [pytest.param(reference_stack(), id="reference"), pytest.param(None, id="reference-dev")],
+)
+def test_focused_stack_policies_see_all_they_read(resources) -> None:
+    """The gate hands a policy that declares `reads` only those types: same verdicts as the
+    engine, which hands it the whole stack."""
+    resources = resources or reference_stack(dev=True)
+    policy_config = prod_config()
+    findings = evaluate(resources, policy_config)
+    for policy in FOCUSED:
+        gate = sorted((f.urn, f.message) for f in findings if f.policy == policy.name)
+        assert gate == _whole_stack_messages(policy, resources, policy_config), policy.name

@@ -91,7 +91,8 @@ def test_every_type_token_in_the_pack_exists_in_the_sdks() -> None:
         for token in TOKEN.findall(path.read_text())
     }
     assert len(tokens) > 60
-    assert sorted(token for token in tokens if sdk.resource_class(token) is None) == []
+    missing = [t for t in tokens if sdk.resource_class(t) is None and not sdk.is_custom_resource(t)]
+    assert sorted(missing) == []
 
 
 # --- gRPC ------------------------------------------------------------------------------------
