@@ -1,8 +1,11 @@
-"""Shared boto3 plumbing: residency defaults, clients, and AWS errors turned into OpsErrors."""
+"""Shared boto3 plumbing: clients under the stack's AWS profile, and AWS errors turned into
+OpsErrors. Regions and residency come from the stack files, never from here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import boto3
 import botocore.session
@@ -10,10 +13,16 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConfigNotFound,
+    CredentialRetrievalError,
     EndpointConnectionError,
+    InvalidConfigError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ProfileNotFound,
+    SSOError,
+    TokenRetrievalError,
     WaiterError,
 )
 from botocore.loaders import create_loader
@@ -21,8 +30,6 @@ from botocore.loaders import create_loader
 from ops.errors import OpsError, UserError
 
 PROJECT = "crm-platform"
-RESIDENCY_REGION = "eu-central-1"
-ALLOWED_REGIONS = ("eu-central-1", "eu-west-1")
 
 ACCESS_DENIED_CODES = frozenset(
     {
@@ -52,10 +59,23 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 _LOADER = create_loader()
 
 
+_PROFILE: ContextVar[str | None] = ContextVar("aws_profile", default=None)
+
+
+@contextmanager
+def aws_profile(name: str | None) -> Iterator[None]:
+    """Run AWS calls under a stack's `aws:profile` (None: the ambient credentials)."""
+    token = _PROFILE.set(name)
+    try:
+        yield
+    finally:
+        _PROFILE.reset(token)
+
+
 def session() -> boto3.session.Session:
     core = botocore.session.Session()
     core.register_component("data_loader", _LOADER)
-    return boto3.session.Session(botocore_session=core)
+    return boto3.session.Session(botocore_session=core, profile_name=_PROFILE.get())
 
 
 def client(service: str, region: str, sess: boto3.session.Session | None = None):
@@ -88,8 +108,17 @@ def translate(exc: Exception) -> OpsError:
             "No AWS credentials found. Configure credentials (AWS_PROFILE / SSO login / "
             "OIDC role) and retry."
         )
+    if isinstance(exc, (ProfileNotFound, ConfigNotFound, InvalidConfigError)):
+        return UserError(
+            f"AWS configuration problem: {exc}. Check AWS_PROFILE (or the stack's aws:profile) "
+            "against your AWS config file."
+        )
+    if isinstance(exc, (CredentialRetrievalError, TokenRetrievalError, SSOError)):
+        return UserError(
+            f"Could not get AWS credentials: {exc}. Log in again (e.g. aws sso login)."
+        )
     if isinstance(exc, NoRegionError):
-        return UserError("No AWS region configured; pass --region.")
+        return UserError("No AWS region configured; set aws:region in the stack file.")
     if isinstance(exc, EndpointConnectionError):
         return UserError(f"Cannot reach the AWS endpoint ({exc}); check the region and network.")
     if isinstance(exc, WaiterError):

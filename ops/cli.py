@@ -16,7 +16,7 @@ from ops import bootstrap as bootstrap_ops
 from ops import failover as failover_ops
 from ops import promote as promote_ops
 from ops import residency, ui
-from ops.aws import ALLOWED_REGIONS, AWS_ERRORS, PROJECT, RESIDENCY_REGION, translate
+from ops.aws import AWS_ERRORS, PROJECT, aws_profile, translate
 from ops.errors import EXIT_FAILED, EXIT_USAGE, OpsError
 from ops.pulumi_stacks import (
     load_outputs_file,
@@ -25,17 +25,12 @@ from ops.pulumi_stacks import (
     select_stack,
     summarize,
 )
+from ops.stack_settings import every_stack, stack_settings
 from ops.verify import run_checks
+from stacks.settings import StackSettings
 
 EXIT_CODES = "Exit codes: 0 ok, 1 check/step failed or violations found, 2 usage or user error."
 
-AllowedRegions = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--allowed-region",
-        help=f"Region data may live in (repeatable; default {', '.join(ALLOWED_REGIONS)}).",
-    ),
-]
 WorkDir = Annotated[
     Path, typer.Option(help="Pulumi project directory (holds Pulumi.yaml).", file_okay=False)
 ]
@@ -66,25 +61,30 @@ def _handled(func):
     return wrapper
 
 
+StackName = Annotated[
+    str, typer.Argument(help="Stack (a Pulumi.<stack>.yaml): its region, residency and profile.")
+]
+
+
 @_handled
 def bootstrap_command(
-    region: Annotated[str, typer.Option(help="Residency region of the backend.")] = (
-        RESIDENCY_REGION
-    ),
+    stack: StackName,
+    region: Annotated[
+        str | None,
+        typer.Option(help="Region of the backend (default: the stack's; must be allowed)."),
+    ] = None,
     bucket: Annotated[
         str | None,
         typer.Option(help="State bucket (default crm-platform-pulumi-state-<account>-<region>)."),
     ] = None,
-    allowed_region: AllowedRegions = None,
     key_alias: Annotated[str, typer.Option(help="KMS alias for the secrets provider.")] = (
         bootstrap_ops.DEFAULT_KEY_ALIAS
     ),
-    owner: Annotated[str, typer.Option(help="Value of the `owner` tag.")] = "platform-team",
-    data_classification: Annotated[
-        str, typer.Option(help="Value of the `data-classification` tag.")
-    ] = "confidential",
 ) -> None:
-    """Create or repair the self-managed Pulumi state backend (S3 bucket + KMS key)."""
+    """Create or repair the self-managed Pulumi state backend (S3 bucket + KMS key) in the
+    account, region and residency of STACK, tagged with the stack's owner and classification."""
+    settings = stack_settings(stack)
+    region = region or settings.region
     table = Table(title=f"Pulumi state backend in {region}")
     table.add_column("item")
     table.add_column("status")
@@ -96,14 +96,15 @@ def bootstrap_command(
             table.add_row(item, f"[{colours[status]}]{status}[/]")
             progress.update(f"bootstrapping state backend… {item}: {status}")
 
-        result = bootstrap_ops.bootstrap(
-            region=region,
-            allowed_regions=allowed_region or ALLOWED_REGIONS,
-            bucket=bucket,
-            key_alias=key_alias,
-            tags=bootstrap_ops.backend_tags(owner, data_classification),
-            report=report,
-        )
+        with aws_profile(settings.aws.profile):
+            result = bootstrap_ops.bootstrap(
+                region=region,
+                allowed_regions=settings.residency.allowed_regions,
+                bucket=bucket,
+                key_alias=key_alias,
+                tags=bootstrap_ops.backend_tags(settings.owner, settings.data_classification),
+                report=report,
+            )
     ui.console.print(table)
     if result.changed:
         ui.ok("state backend bootstrapped")
@@ -116,7 +117,7 @@ def bootstrap_command(
 
 @_handled
 def verify_command(
-    stack: Annotated[str, typer.Argument(help="Stack to verify (dev, staging, prod).")],
+    stack: StackName,
     outputs_file: Annotated[
         Path | None,
         typer.Option(
@@ -127,14 +128,16 @@ def verify_command(
     work_dir: WorkDir = Path("."),
     pulumi_root: PulumiRoot = None,
 ) -> None:
-    """Check the live deployment of STACK against its outputs. Exit 1 on any failed check."""
+    """Check the live deployment of STACK against its outputs and its own settings (Multi-AZ,
+    replicas, classes, versions as its stack file asks). Exit 1 on any failed check."""
+    settings = stack_settings(stack)
     if outputs_file is not None:
         outputs = load_outputs_file(outputs_file)
     else:
         selected = select_stack(stack, work_dir.resolve(), pulumi_command(pulumi_root))
         outputs = plain_outputs(selected.outputs())
-    with ui.console.status(f"verifying {stack}…"):
-        checks = run_checks(outputs)
+    with ui.console.status(f"verifying {stack}…"), aws_profile(settings.aws.profile):
+        checks = run_checks(outputs, settings)
     ui.console.print(ui.checks_table(f"verify {stack}", checks))
     failed = [check for check in checks if not check.ok]
     if failed:
@@ -153,64 +156,102 @@ def _parse_tags(values: list[str]) -> dict[str, str]:
     return tags
 
 
+def _by_profile(stacks: dict[str, StackSettings]) -> dict[str | None, dict[str, StackSettings]]:
+    """Stacks grouped by AWS profile: one sweep per account."""
+    groups: dict[str | None, dict[str, StackSettings]] = {}
+    for name, settings in stacks.items():
+        groups.setdefault(settings.aws.profile, {})[name] = settings
+    return groups
+
+
 @_handled
 def residency_audit_command(
-    allowed_region: AllowedRegions = None,
+    stack: Annotated[
+        str | None,
+        typer.Argument(help="Stack to audit (default: every stack file in the repository)."),
+    ] = None,
     tag: Annotated[
         list[str] | None,
-        typer.Option(help=f"KEY=VALUE tag marking project resources (default project={PROJECT})."),
+        typer.Option(
+            help=f"KEY=VALUE tag marking project resources (default project={PROJECT}, and "
+            "environment=STACK when a stack is given)."
+        ),
     ] = None,
-    region: Annotated[
-        str, typer.Option(help="Region used for the region list and the S3 listing.")
-    ] = RESIDENCY_REGION,
 ) -> None:
-    """Sweep every enabled region for tagged resources; exit 1 if any is outside the allow-list."""
-    tags = _parse_tags(tag or [f"project={PROJECT}"])
-    allowed = allowed_region or list(ALLOWED_REGIONS)
+    """Sweep every enabled region for tagged resources; each is judged by the allow-list of
+    the stack its `environment` tag names. Exit 1 if any is outside it."""
+    stacks = {stack: stack_settings(stack)} if stack else every_stack()
+    default_tags = [f"project={PROJECT}"] + ([f"environment={stack}"] if stack else [])
+    tags = _parse_tags(tag or default_tags)
+    results = []
     with ui.console.status("auditing…") as status:
-        result = residency.audit(
-            allowed=allowed,
-            tags=tags,
-            home_region=region,
-            progress=lambda where: status.update(f"scanning {where}…"),
-        )
+        for profile, group in _by_profile(stacks).items():
+            with aws_profile(profile):
+                results.append(
+                    residency.audit(
+                        allowed={name: s.residency.allowed_regions for name, s in group.items()},
+                        tags=tags,
+                        home_region=next(iter(group.values())).region,
+                        progress=lambda where: status.update(f"scanning {where}…"),
+                    )
+                )
+    _report_audit(tags, stacks, results)
+
+
+def _report_audit(
+    tags: dict[str, str], stacks: dict[str, StackSettings], results: list[residency.AuditResult]
+) -> None:
     table = Table(title=f"Resources tagged {tags}")
-    for column in ("region", "type", "resource", "residency"):
+    for column in ("region", "stack", "type", "resource", "residency"):
         table.add_column(column, overflow="fold")
-    for resource in result.resources:
-        verdict = "[green]ok[/]" if resource.region in allowed else "[bold red]VIOLATION[/]"
-        table.add_row(resource.region, resource.kind, resource.arn, verdict)
+    violations = []
+    for result in results:
+        for resource in result.resources:
+            ok = resource.region in result.allowed_for(resource)
+            verdict = "[green]ok[/]" if ok else "[bold red]VIOLATION[/]"
+            table.add_row(
+                resource.region, resource.environment, resource.kind, resource.arn, verdict
+            )
+            violations += [] if ok else [resource]
     ui.console.print(table)
-    summary = (
-        f"{len(result.resources)} resources in {len(result.regions)} enabled regions; "
-        f"allowed: {', '.join(allowed)}"
-    )
-    for resource in result.violations:
+    found = sum(len(result.resources) for result in results)
+    summary = f"{found} resources of {len(stacks)} stack(s): {', '.join(stacks)}"
+    for resource in violations:
         ui.fail(f"VIOLATION {resource.region} {resource.kind} {resource.arn}")
-    if result.violations:
-        ui.fail(f"{len(result.violations)} outside the allow-list — {summary}")
+    if violations:
+        ui.fail(f"{len(violations)} outside their stack's allow-list — {summary}")
         raise typer.Exit(EXIT_FAILED)
     ui.ok(f"no residency violations — {summary}")
 
 
 @_handled
 def failover_command(
+    stack: StackName,
     replica: Annotated[str, typer.Option(help="Identifier of the read replica to promote.")],
-    region: Annotated[str, typer.Option(help="Region of the replica.")] = RESIDENCY_REGION,
+    region: Annotated[
+        str | None,
+        typer.Option(help="Region of the replica (default: the stack's; e.g. its drRegion)."),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    allowed_region: AllowedRegions = None,
     backup_retention_days: Annotated[
-        int, typer.Option(min=1, max=35, help="Backup retention of the promoted instance.")
-    ] = 7,
+        int | None,
+        typer.Option(
+            min=1, max=35, help="Backup retention of the promoted instance (default: the stack's)."
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Wait until the promoted instance is available.")] = (
         True
     ),
 ) -> None:
-    """Promote a read replica to a standalone primary (planned disaster recovery)."""
-    plan = failover_ops.plan_failover(replica, region, allowed_region or ALLOWED_REGIONS)
+    """Promote a read replica of STACK to a standalone primary (planned disaster recovery)."""
+    settings = stack_settings(stack)
+    with aws_profile(settings.aws.profile):
+        plan = failover_ops.plan_failover(
+            replica, region or settings.region, settings.residency.allowed_regions
+        )
     table = Table(title=f"failover plan for {plan.replica}", show_header=False)
     table.add_column("field")
     table.add_column("value", overflow="fold")
@@ -227,8 +268,9 @@ def failover_command(
     if not yes and not typer.confirm(f"Promote {plan.replica} to a standalone primary?"):
         ui.error("not confirmed; nothing changed (pass --yes in automation)")
         raise typer.Exit(EXIT_USAGE)
-    with ui.console.status(f"promoting {plan.replica}…"):
-        status = failover_ops.promote(plan, backup_retention_days, wait)
+    retention = backup_retention_days or settings.database.backup_retention_days
+    with ui.console.status(f"promoting {plan.replica}…"), aws_profile(settings.aws.profile):
+        status = failover_ops.promote(plan, retention, wait)
     ui.ok(f"{plan.replica} promoted (status {status}); replication from {plan.source} stopped")
 
 
@@ -258,17 +300,18 @@ def promote_command(
     Steps: set DST config, refresh, preview with the policy pack, snapshot (prod), up, verify.
     """
     work_dir = work_dir.resolve()
-    promote_ops.run(
-        promote_ops.Promotion(
-            src_name=src,
-            dst_name=dst,
-            work_dir=work_dir,
-            policy_dir=work_dir / policy_pack,
-            policy_config=policy_config.resolve() if policy_config else None,
-            snapshot=snapshot,
-            pulumi_root=pulumi_root.resolve() if pulumi_root else None,
-        )
+    settings = stack_settings(dst.rsplit("/", 1)[-1])
+    promotion = promote_ops.Promotion(
+        src_name=src,
+        dst_name=dst,
+        work_dir=work_dir,
+        policy_dir=work_dir / policy_pack,
+        policy_config=policy_config.resolve() if policy_config else None,
+        snapshot=snapshot,
+        pulumi_root=pulumi_root.resolve() if pulumi_root else None,
     )
+    with aws_profile(settings.aws.profile):
+        promote_ops.run(promotion)
 
 
 COMMANDS = {

@@ -5,6 +5,7 @@ run stops and reports which step failed and what state the destination stack is 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -19,14 +20,15 @@ from typing import Any
 from pulumi import automation as auto
 
 from ops import ui
-from ops.aws import ALLOWED_REGIONS, AWS_ERRORS, PROJECT, client, require_allowed_region, translate
+from ops.aws import AWS_ERRORS, PROJECT, client, require_allowed_region, translate
 from ops.errors import OpsError, UserError
 from ops.pulumi_stacks import plain_outputs, pulumi_command, select_stack, summarize
+from ops.stack_settings import stack_settings
 from ops.verify import run_checks
+from stacks.settings import StackSettings
 
 VERSION_KEY = "app.version"  # structured key crm-platform:app -> version
 RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
-SNAPSHOT_STACKS = frozenset({"prod"})
 
 
 @dataclass
@@ -55,9 +57,14 @@ class Promotion:
         """`prod` from `prod` or `organization/crm-platform/prod`."""
         return self.dst_name.rsplit("/", 1)[-1]
 
+    @functools.cached_property
+    def dst_settings(self) -> StackSettings:
+        """DST's stack file: its residency, and whether it runs the prod profile."""
+        return stack_settings(self.dst_short)
+
     @property
     def needs_snapshot(self) -> bool:
-        return self.snapshot or self.dst_short in SNAPSHOT_STACKS
+        return self.snapshot or self.dst_settings.profile == "prod"
 
 
 @dataclass(frozen=True)
@@ -173,7 +180,7 @@ def snapshot_database(p: Promotion) -> None:
     db = p.dst_outputs.get("dbPrimaryIdentifier")
     if not region or not db:
         raise OpsError(f"{p.dst_name} has no region/dbPrimaryIdentifier output to snapshot")
-    require_allowed_region(region, p.dst_outputs.get("allowedRegions") or ALLOWED_REGIONS)
+    require_allowed_region(region, p.dst_settings.residency.allowed_regions)
     rds = client("rds", region)
     name = snapshot_id(p.dst_short, p.version, datetime.now(UTC))
     rds.create_db_snapshot(
@@ -204,7 +211,7 @@ def verify_destination(p: Promotion) -> None:
     running = p.dst_outputs.get("crmVersion")
     if running != p.version:
         raise OpsError(f"{p.dst_name} reports crmVersion {running!r} after up, not {p.version}")
-    checks = run_checks(p.dst_outputs)
+    checks = run_checks(p.dst_outputs, p.dst_settings)
     ui.console.print(ui.checks_table(f"verify {p.dst_name}", checks))
     failed = [c.name for c in checks if not c.ok]
     if failed:

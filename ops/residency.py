@@ -3,7 +3,7 @@ those outside the allow-list."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
@@ -16,17 +16,25 @@ class Resource:
     region: str
     kind: str
     arn: str
+    environment: str = ""
+    """The resource's `environment` tag: the stack it belongs to."""
 
 
 @dataclass
 class AuditResult:
-    allowed: list[str]
+    allowed: dict[str, list[str]]
+    """Allowed regions by stack; a resource of no listed stack may be in any of them."""
     regions: list[str]
     resources: list[Resource] = field(default_factory=list)
 
+    def allowed_for(self, resource: Resource) -> list[str]:
+        if resource.environment in self.allowed:
+            return self.allowed[resource.environment]
+        return sorted({region for regions in self.allowed.values() for region in regions})
+
     @property
     def violations(self) -> list[Resource]:
-        return [r for r in self.resources if r.region not in self.allowed]
+        return [r for r in self.resources if r.region not in self.allowed_for(r)]
 
 
 def resource_kind(arn: str) -> str:
@@ -52,13 +60,17 @@ def tagged_in_region(sess, region: str, tags: dict[str, str]) -> list[Resource]:
             arn = mapping["ResourceARN"]
             if arn.startswith("arn:aws:s3:::"):  # buckets are global; located by audit_buckets
                 continue
-            found[arn] = Resource(region, resource_kind(arn), arn)
+            tags_found = {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
+            environment = tags_found.get("environment", "")
+            found[arn] = Resource(region, resource_kind(arn), arn, environment)
     eks = client("eks", region, sess)
     for page in eks.get_paginator("list_clusters").paginate():
         for name in page["clusters"]:
             cluster = eks.describe_cluster(name=name)["cluster"]
-            if tags_match(cluster.get("tags") or {}, tags):
-                found[cluster["arn"]] = Resource(region, "eks:cluster", cluster["arn"])
+            cluster_tags = cluster.get("tags") or {}
+            if tags_match(cluster_tags, tags):
+                environment = cluster_tags.get("environment", "")
+                found[cluster["arn"]] = Resource(region, "eks:cluster", cluster["arn"], environment)
     return list(found.values())
 
 
@@ -82,21 +94,26 @@ def audit_buckets(sess, home_region: str, tags: dict[str, str]) -> list[Resource
             if error_code(exc) == "NoSuchTagSet":
                 continue
             raise
-        if tags_match({t["Key"]: t["Value"] for t in tag_set}, tags):
-            found.append(Resource(bucket_region(s3, name), "s3:bucket", f"arn:aws:s3:::{name}"))
+        bucket_tags = {t["Key"]: t["Value"] for t in tag_set}
+        if tags_match(bucket_tags, tags):
+            arn = f"arn:aws:s3:::{name}"
+            environment = bucket_tags.get("environment", "")
+            found.append(Resource(bucket_region(s3, name), "s3:bucket", arn, environment))
     return found
 
 
 def audit(
     *,
-    allowed: Iterable[str],
+    allowed: dict[str, list[str]],
     tags: dict[str, str],
     home_region: str,
     progress: Callable[[str], None],
 ) -> AuditResult:
+    """Sweep one account (the current AWS profile's) for resources tagged `tags`, judging each
+    by the allow-list of the stack its `environment` tag names."""
     sess = session()
     regions = enabled_regions(sess, home_region)
-    result = AuditResult(allowed=list(allowed), regions=regions)
+    result = AuditResult(allowed=allowed, regions=regions)
     for region in regions:
         progress(region)
         result.resources += tagged_in_region(sess, region, tags)

@@ -1,4 +1,5 @@
-"""Check a live deployment against its stack outputs (encryption, HA, replication, exposure)."""
+"""Check a live deployment against its stack outputs and its own settings (encryption, the
+availability the profile asks for, replication, exposure): dev is judged as dev, prod as prod."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from botocore.exceptions import ClientError
 
 from ops.aws import client, error_code, same_kms_key
 from ops.bootstrap import PUBLIC_ACCESS_BLOCK
+from stacks.settings import StackSettings
+from stacks.settings.database import DatabaseSettings
 
 
 @dataclass(frozen=True)
@@ -33,22 +36,29 @@ REQUIRED_OUTPUTS = (
 )
 
 
-def run_checks(outputs: Mapping[str, Any], region: str | None = None) -> list[Check]:
+def _as_configured(name: str, actual: object, wanted: object, key: str) -> Check:
+    """A live value compared with the stack setting `key` that decides it."""
+    detail = f"{actual} (stack setting {key}: {wanted})"
+    return Check(f"{name} as configured", actual == wanted, detail)
+
+
+def run_checks(outputs: Mapping[str, Any], settings: StackSettings) -> list[Check]:
     """All checks for one stack; an AWS permission/credential error propagates (user error)."""
     missing = [key for key in REQUIRED_OUTPUTS if outputs.get(key) in (None, "")]
     if missing:
         return [Check("stack outputs", False, f"missing outputs: {', '.join(missing)}")]
-    region = region or outputs["region"]
-    allowed = list(outputs["allowedRegions"])
+    region = outputs["region"]
+    allowed = settings.residency.allowed_regions
     checks = [
         Check(
             "region residency",
-            region in allowed,
-            f"{region} {'in' if region in allowed else 'NOT in'} allowedRegions {allowed}",
+            region == settings.region and region in allowed,
+            f"{region} {'in' if region in allowed else 'NOT in'} allowedRegions {allowed}"
+            f" (stack region {settings.region})",
         )
     ]
-    checks += check_database(outputs, region)
-    checks += check_cluster(outputs, region)
+    checks += check_database(outputs, region, settings.database)
+    checks += check_cluster(outputs, region, settings.cluster.kubernetes_version)
     checks += check_bucket(outputs, region)
     return checks
 
@@ -62,7 +72,9 @@ def _describe_db(rds, identifier: str) -> dict | None:
         raise
 
 
-def check_database(outputs: Mapping[str, Any], region: str) -> list[Check]:
+def check_database(
+    outputs: Mapping[str, Any], region: str, wanted: DatabaseSettings
+) -> list[Check]:
     rds = client("rds", region)
     primary_id = outputs["dbPrimaryIdentifier"]
     primary = _describe_db(rds, primary_id)
@@ -73,10 +85,26 @@ def check_database(outputs: Mapping[str, Any], region: str) -> list[Check]:
     encrypted = bool(primary.get("StorageEncrypted"))
     checks = [
         Check(f"rds primary {primary_id} available", status == "available", f"status {status}"),
-        Check(
-            "rds primary Multi-AZ",
-            bool(primary.get("MultiAZ")),
-            f"MultiAZ={primary.get('MultiAZ')}",
+        _as_configured(
+            "rds primary Multi-AZ", bool(primary.get("MultiAZ")), wanted.multi_az, "multiAz"
+        ),
+        _as_configured(
+            "rds primary class",
+            primary.get("DBInstanceClass"),
+            wanted.instance_class,
+            "instanceClass",
+        ),
+        _as_configured(
+            "rds primary deletion protection",
+            bool(primary.get("DeletionProtection")),
+            wanted.deletion_protection,
+            "deletionProtection",
+        ),
+        _as_configured(
+            "rds primary backup retention days",
+            primary.get("BackupRetentionPeriod"),
+            wanted.backup_retention_days,
+            "backupRetentionDays",
         ),
         Check(
             "rds primary encrypted with dbKmsKeyArn",
@@ -84,8 +112,12 @@ def check_database(outputs: Mapping[str, Any], region: str) -> list[Check]:
             f"StorageEncrypted={encrypted}, key {key}",
         ),
     ]
+    replica_ids = list(outputs["dbReplicaIdentifiers"])
+    checks.append(
+        _as_configured("rds read replicas", len(replica_ids), wanted.read_replicas, "readReplicas")
+    )
     zones: dict[str, str] = {}
-    for replica_id in outputs["dbReplicaIdentifiers"]:
+    for replica_id in replica_ids:
         replica = _describe_db(rds, replica_id)
         if replica is None:
             checks.append(Check(f"rds replica {replica_id}", False, f"not found in {region}"))
@@ -109,7 +141,7 @@ def check_database(outputs: Mapping[str, Any], region: str) -> list[Check]:
     return checks
 
 
-def check_cluster(outputs: Mapping[str, Any], region: str) -> list[Check]:
+def check_cluster(outputs: Mapping[str, Any], region: str, version: str) -> list[Check]:
     name = outputs["clusterName"]
     try:
         cluster = client("eks", region).describe_cluster(name=name)["cluster"]
@@ -125,6 +157,9 @@ def check_cluster(outputs: Mapping[str, Any], region: str) -> list[Check]:
     expected = outputs["clusterSecretsKeyArn"]
     return [
         Check(f"eks cluster {name} ACTIVE", cluster["status"] == "ACTIVE", cluster["status"]),
+        _as_configured(
+            "eks Kubernetes version", cluster.get("version"), version, "kubernetesVersion"
+        ),
         Check(
             "eks secrets encrypted with clusterSecretsKeyArn",
             any(same_kms_key(key, expected, region) for key in keys),

@@ -14,7 +14,34 @@ gc.disable()
 from .cli import app  # noqa: E402  (after disabling the collector: imports allocate most)
 
 
+class _ReaderMayLeave:
+    """stdout that goes quiet once its reader has gone (`plan dev | head -1`): the command
+    still finishes, so its exit code is the documented one, and no traceback is printed."""
+
+    def __init__(self, stream) -> None:
+        self._stream, self._gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone = True
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main() -> int:
+    sys.stdout = _ReaderMayLeave(sys.stdout)
     try:
         app()
     except SystemExit as exit_:

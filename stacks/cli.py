@@ -96,4 +96,42 @@ def policy_config(stack: str = typer.Argument(..., help=STACK_HELP)) -> None:
     sys.stdout.write("\n")
 
 
+PROFILE_ORDER = ("dev", "staging", "prod")
+
+
+@app.command()
+def matrix(
+    promotion: str | None = typer.Option(
+        None,
+        help="Promotion order, comma-separated stack names (default: by profile dev → staging "
+        "→ prod, then by name).",
+    ),
+) -> None:
+    """Print JSON for CI: `matrix` (one entry per stack file: stack, region, profile,
+    jurisdiction; for `strategy.matrix: ${{ fromJSON(…).matrix }}`) and `promotion`."""
+    stacks = {name: _settings(name)[1] for name in stack_names()}
+    if promotion is None:
+        order = sorted(stacks, key=lambda name: (PROFILE_ORDER.index(stacks[name].profile), name))
+    else:
+        order = [name.strip() for name in promotion.split(",") if name.strip()]
+        unknown = [name for name in order if name not in stacks]
+        if unknown or len(set(order)) != len(order):
+            raise _fail(
+                f"--promotion {promotion!r}: must name each stack at most once, from "
+                f"{', '.join(stacks)}.",
+                EXIT_INVALID_CONFIG,
+            )
+    entries = [
+        {
+            "stack": name,
+            "region": settings.region,
+            "profile": settings.profile,
+            "jurisdiction": settings.residency.jurisdiction,
+        }
+        for name, settings in stacks.items()
+    ]
+    json.dump({"matrix": {"include": entries}, "promotion": order}, sys.stdout, sort_keys=True)
+    sys.stdout.write("\n")
+
+
 register_operations(app)

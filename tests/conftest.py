@@ -7,18 +7,19 @@ import gc
 import pytest
 
 from stacks.offline import Plan
+from stacks.stackfile import stack_names
 from tests.support import synth_stack
 
 _cache: dict[str, Plan] = {}
 
 
-@pytest.fixture(params=["dev", "staging", "prod"])
+@pytest.fixture(params=stack_names())
 def any_stack(request: pytest.FixtureRequest) -> Plan:
     return shipped(request.param)
 
 
 def shipped(stack: str) -> Plan:
-    """The synthesized plan of a shipped stack, computed once per test process."""
+    """The synthesized plan of a stack file of the repository, computed once per process."""
     if stack not in _cache:
         _cache[stack] = synth_stack(stack)
     return _cache[stack]

@@ -13,6 +13,7 @@ from stacks.cli import app
 from stacks.offline import Plan
 from stacks.policy_config import build_policy_config, policy_config_for
 from stacks.settings import SettingsError, load_settings
+from stacks.stackfile import stack_names
 from tests.support import stack_config
 
 runner = CliRunner()
@@ -143,7 +144,7 @@ def test_outputs_name_the_running_version(any_stack: Plan) -> None:
     assert any_stack.outputs["crmUrl"].startswith("https://crm")
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", stack_names())
 def test_shipped_stacks_pass_the_policy_gate(stack: str) -> None:
     result = runner.invoke(app, ["plan", stack, "--json"])
     assert result.exit_code == 0, result.output

@@ -30,7 +30,9 @@ BAD_INPUTS = [
     ),
     (
         _cluster(kubernetesVersion=1.35),
-        "crm-platform:cluster.kubernetesVersion: 1.35 is not allowed; it must be a valid string.",
+        "crm-platform:cluster.kubernetesVersion: 1.35 is not allowed; it must be written in "
+        'quotes, e.g. "1.35": YAML reads an unquoted number as a number (and turns 1.30 into '
+        "1.3).",
     ),
     (
         _cluster(adminRoleArns=["arn:aws:iam::123456789012:user/alice"]),

@@ -35,11 +35,11 @@ def _documented_keys() -> set[str]:
     """First cells of the reference table; `a.b.c` / `d` documents a.b.c and a.b.d."""
     keys = set()
     for line in README.read_text().splitlines():
-        match = re.match(rf"^\| (`{NAMESPACE}:[^|]*)\|", line)
-        if not match:
+        match = re.match(rf"^\| (`(?:{NAMESPACE}|aws):[^|]*)\|", line)
+        if not match or match.group(1).startswith("`aws:region`"):
             continue
         names = re.findall(r"`([^`]+)`", match.group(1))
-        first = names[0].removeprefix(f"{NAMESPACE}:")
+        first = names[0].removeprefix(f"{NAMESPACE}:").replace("aws:", "aws.")
         prefix = first.rsplit(".", 1)[0] + "." if "." in first else ""
         keys |= {first} | {prefix + sibling for sibling in names[1:]}
     return keys

@@ -40,8 +40,63 @@ BAD_INPUTS = [
     ),
     (
         {"crm-platform:network": '{"azCount": "three"}'},
-        "crm-platform:network.azCount: 'three' is not allowed; it must be a valid integer, "
-        "unable to parse string as an integer.",
+        "crm-platform:network.azCount: 'three' is not allowed; it must be a whole number, "
+        "written without quotes.",
+    ),
+    (
+        {"crm-platform:database": '{"readReplicas": true}'},
+        "crm-platform:database.readReplicas: true is not allowed; it must be a whole number, "
+        "not true/false.",
+    ),
+    (
+        {"crm-platform:database": '{"multiAz": "yes"}'},
+        "crm-platform:database.multiAz: 'yes' is not allowed; it must be true or false, "
+        "written without quotes.",
+    ),
+    (
+        {"crm-platform:cluster": '{"kubernetesVersion": 1.36}'},
+        "crm-platform:cluster.kubernetesVersion: 1.36 is not allowed; it must be written in "
+        'quotes, e.g. "1.36": YAML reads an unquoted number as a number (and turns 1.30 into '
+        "1.3).",
+    ),
+    (
+        {"crm-platform:residency": "EU"},
+        "crm-platform:residency: 'EU' is not allowed; it must be a mapping of keys to values "
+        "(allowedRegions, jurisdiction).",
+    ),
+    (
+        {"crm-platform:residency": '{"allowedRegions": []}'},
+        "crm-platform:residency.allowedRegions: [] is not allowed; it must list at least 1 "
+        "item(s).",
+    ),
+    (
+        {"crm-platform:owner": "platform;team"},
+        "crm-platform:owner: 'platform;team' is not allowed; it must hold only letters, spaces, "
+        "numbers and _ . : / = + - @ (not ';'), as AWS tag values must.",
+    ),
+    (
+        {"crm-platform:owner": "x" * 257},
+        f"crm-platform:owner: '{'x' * 257}' is not allowed; it must be 1 to 256 characters "
+        "long, as AWS tag values must.",
+    ),
+    (
+        {"aws:assumeRoles": '[{"roleArn": "arn:aws:iam::123456789012:user/x"}]'},
+        "aws:assumeRoles.0.roleArn: 'arn:aws:iam::123456789012:user/x' is not allowed; it must "
+        "be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/platform-admin.",
+    ),
+    (
+        {
+            "aws:assumeRoles": '[{"roleArn": "arn:aws:iam::123456789012:role/x", '
+            '"sessionName": "ci run"}]'
+        },
+        "aws:assumeRoles.0.sessionName: 'ci run' is not allowed; it must hold only letters, "
+        "numbers and _ + = , . @ - (not ' ').",
+    ),
+    (
+        {"aws:allowedAccountIds": "[123456789012]"},
+        "aws:allowedAccountIds.0: 123456789012 is not allowed; it must be written in quotes, "
+        'e.g. "123456789012": YAML reads an unquoted number as a number (and turns 1.30 into '
+        "1.3).",
     ),
     (
         {"crm-platform:network": '{"natStrategy": "two"}'},
@@ -97,8 +152,8 @@ BAD_INPUTS = [
     ),
     (
         {"crm-platform:protectStatefulResources": "maybe"},
-        "crm-platform:protectStatefulResources: 'maybe' is not allowed; it must be a valid "
-        "boolean, unable to interpret input.",
+        "crm-platform:protectStatefulResources: 'maybe' is not allowed; it must be true or "
+        "false, written without quotes.",
     ),
     (
         {"crm-platform:profile": "qa"},
@@ -106,9 +161,9 @@ BAD_INPUTS = [
         "defaults to the stack name).",
     ),
     (
-        {"aws:profile": "admin"},
-        "aws:profile: unknown setting (value 'admin'); this program reads only aws:region from "
-        "the aws namespace.",
+        {"aws:prfile": "admin"},
+        "aws:prfile: unknown setting (value 'admin'); this program reads only aws:region, "
+        "aws:profile, aws:assumeRoles, aws:allowedAccountIds from the aws namespace.",
     ),
     (
         {"crm-platform:region": "eu-west-1"},

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from stacks.cli import app
 from stacks.offline import Plan
+from stacks.settings import load_settings
+from stacks.stackfile import read_stack_config, stack_names
 from tests.support import AWS_PROVIDER
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -89,14 +91,16 @@ def test_outputs_later_components_need(any_stack: Plan) -> None:
     assert set(outputs["kmsKeyArns"]) >= {"database", "logs", "storage", "cluster"}
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", stack_names())
 def test_plan_command_json(stack: str) -> None:
     result = runner.invoke(app, ["plan", stack, "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["stack"] == stack
     assert document["counts"]["aws:ec2/vpc:Vpc"] == 1
-    assert document["counts"]["aws:ec2/natGateway:NatGateway"] == (3 if stack == "prod" else 1)
+    network = load_settings(stack, read_stack_config(stack)).network
+    nat_gateways = network.az_count if network.nat_strategy == "onePerAz" else 1
+    assert document["counts"]["aws:ec2/natGateway:NatGateway"] == nat_gateways
     assert {r["type"] for r in document["resources"]} >= {"aws:ec2/flowLog:FlowLog"}
 
 

@@ -24,11 +24,22 @@ def default_tags(settings: StackSettings) -> dict[str, str]:
 
 
 def provider(name: str, region: str, settings: StackSettings) -> aws.Provider:
-    """An explicit provider: every resource names its region and carries the stack's tags."""
+    """An explicit provider: every resource names its region and carries the stack's tags;
+    it uses the stack's `aws:` account settings (explicit providers ignore the stack config)."""
+    access = settings.aws
     return aws.Provider(
         name,
         region=region,
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
+        profile=access.profile,
+        assume_roles=[
+            aws.ProviderAssumeRoleArgs(
+                role_arn=role.role_arn, session_name=role.session_name, external_id=role.external_id
+            )
+            for role in access.assume_roles
+        ]
+        or None,
+        allowed_account_ids=access.allowed_account_ids or None,
     )
 
 

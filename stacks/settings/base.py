@@ -13,10 +13,11 @@ from pydantic.alias_generators import to_camel
 
 
 class Section(BaseModel):
-    """Base of every settings model: camelCase keys, unknown keys rejected, immutable."""
+    """Base of every settings model: camelCase keys, unknown keys rejected, immutable, and
+    strict types (no `true` → 1, no `"yes"` → true, no number → string)."""
 
     model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, strict=True
     )
 
 

@@ -34,7 +34,32 @@ def _show(value: object) -> str:
         return repr(value)
 
 
-def _allowed_text(error: dict) -> str:
+def _type_text(error: dict, allowed_keys: list[str]) -> str | None:
+    """What a value of the wrong type should have been, in the stack file's terms."""
+    value, kind, ctx = error["input"], error["type"], error.get("ctx") or {}
+    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (
+            f'must be written in quotes, e.g. "{value}": YAML reads an unquoted number as a '
+            "number (and turns 1.30 into 1.3)"
+        )
+    if kind == "int_type" and isinstance(value, bool):
+        return "must be a whole number, not true/false"
+    return {
+        "string_type": "must be a text value",
+        "int_type": "must be a whole number, written without quotes",
+        "bool_type": "must be true or false, written without quotes",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping of keys to values",
+        "model_type": f"must be a mapping of keys to values ({', '.join(allowed_keys)})",
+        "too_short": f"must list at least {ctx.get('min_length')} item(s)",
+        "too_long": f"must list at most {ctx.get('max_length')} item(s)",
+    }.get(kind)
+
+
+def _allowed_text(error: dict, allowed_keys: list[str]) -> str:
+    typed = _type_text(error, allowed_keys)
+    if typed:
+        return typed
     message: str = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
@@ -45,7 +70,10 @@ def _config_key(namespace: str, loc: tuple, renames: dict[str, str]) -> str:
     """`('network', 'azCount')` → `crm-platform:network.azCount` (list indexes as `.0`)."""
     parts = [str(part) for part in loc]
     if parts and parts[0] in renames:
-        return ".".join([renames[parts[0]], *parts[1:]])
+        head = renames[parts[0]]
+        if head.endswith(":"):  # a namespace of its own, e.g. aws:assumeRoles.0.roleArn
+            return head + ".".join(parts[1:])
+        return ".".join([head, *parts[1:]])
     return f"{namespace}:{'.'.join(parts)}" if parts else namespace
 
 
@@ -85,7 +113,6 @@ def describe(
         elif item["type"] == "missing":
             messages.append(f"{key}: required setting is missing.")
         else:
-            messages.append(
-                f"{key}: {_show(item['input'])} is not allowed; it {_allowed_text(item)}."
-            )
+            allowed = _allowed_text(item, known_keys.get(loc, []))
+            messages.append(f"{key}: {_show(item['input'])} is not allowed; it {allowed}.")
     return messages

@@ -13,20 +13,29 @@ from .model import StackSettings
 from .profiles import PROFILES
 
 NAMESPACE = "crm-platform"
-# aws:* keys this program reads; anything else in the aws namespace is most likely a typo,
-# because the program's explicit provider would silently ignore it.
-AWS_KEYS = {"aws:region": "region"}
-_RENAMES = {"region": "aws:region", "environment": "stack name", "profile": f"{NAMESPACE}:profile"}
+# aws:* keys this program reads (and hands to its explicit providers); anything else in the aws
+# namespace is most likely a typo, because an explicit provider would silently ignore it.
+AWS_KEYS = {"aws:region": "region"} | {
+    f"aws:{key}": key for key in ("profile", "assumeRoles", "allowedAccountIds")
+}
+_RENAMES = {
+    "region": "aws:region",
+    "environment": "stack name",
+    "profile": f"{NAMESPACE}:profile",
+    "aws": "aws:",
+}
+_BOOLEANS = {"true": True, "false": False}
 
 
 def _decode(raw: Any) -> Any:
-    """Pulumi hands every value over as a string; objects and lists arrive JSON-encoded."""
+    """Pulumi hands every value over as a string: objects and lists arrive JSON-encoded, and a
+    top-level YAML `true`/`false` as the string "true"/"false"."""
     if isinstance(raw, str) and raw[:1] in ("{", "["):
         try:
             return json.loads(raw)
         except json.JSONDecodeError:
             return raw
-    return raw
+    return _BOOLEANS.get(raw, raw) if isinstance(raw, str) else raw
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,8 +75,10 @@ def load_settings(stack: str, config: Mapping[str, Any]) -> StackSettings:
         elif namespace == NAMESPACE:
             project_values[key] = _decode(raw)
         elif namespace == "aws":
-            if full_key in AWS_KEYS:
-                project_values[AWS_KEYS[full_key]] = _decode(raw)
+            if full_key == "aws:region":
+                project_values["region"] = _decode(raw)
+            elif full_key in AWS_KEYS:
+                project_values.setdefault("aws", {})[AWS_KEYS[full_key]] = _decode(raw)
             else:
                 errors.append(
                     f"{full_key}: unknown setting (value {raw!r}); this program reads only "
@@ -86,7 +97,7 @@ def load_settings(stack: str, config: Mapping[str, Any]) -> StackSettings:
         settings = StackSettings.model_validate(document)
     except ValidationError as exc:
         known = _known_keys(StackSettings)
-        known[()] = [key for key in known[()] if key not in ("region", "environment")]
+        known[()] = [key for key in known[()] if key not in ("region", "environment", "aws")]
         errors += describe(exc, NAMESPACE, known, _RENAMES)
         settings = None
     if errors:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from .access import AwsAccessSettings
 from .app import AppSettings
+from .aws_rules import tag_value_rule
 from .base import RetentionDays, Section, int_range
 from .cache import CacheSettings
 from .cluster import ClusterSettings
@@ -19,6 +21,16 @@ from .storage import StorageSettings
 
 Profile = Literal["dev", "staging", "prod"]
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
+
+
+def _check_tag_value(value: str) -> str:
+    problem = tag_value_rule().problem(value)
+    if problem:
+        raise ValueError(f"{problem}, as AWS tag values must")
+    return value
+
+
+TagValue = Annotated[str, AfterValidator(_check_tag_value)]
 
 
 class LoggingSettings(Section):
@@ -44,7 +56,9 @@ class StackSettings(Section):
     """Stack name; prefixes resource names and is the `environment` tag."""
     region: Region
     """`aws:region`: where every regional resource is created."""
-    owner: str = Field("platform-engineering", min_length=1, max_length=64)
+    aws: AwsAccessSettings = Field(default_factory=AwsAccessSettings)
+    """`aws:profile`, `aws:assumeRoles`, `aws:allowedAccountIds`: the account deployed to."""
+    owner: TagValue = "platform-engineering"
     """Team answerable for the stack (the `owner` tag)."""
     data_classification: DataClassification = "confidential"
     """Sensitivity of the data (the `data-classification` tag); a CRM holds personal data."""

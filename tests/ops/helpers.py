@@ -12,6 +12,9 @@ from typing import Any
 import boto3
 from typer.testing import Result
 
+from stacks.offline import Plan
+from stacks.offline.model import redact
+
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
 
@@ -37,82 +40,121 @@ def kms_key(region: str = REGION) -> str:
     return boto3.client("kms", region_name=region).create_key()["KeyMetadata"]["Arn"]
 
 
-def deploy_stack(stack: str, *, replica_zones: tuple[str, ...] = ("b", "c")) -> dict[str, Any]:
-    """Create in moto what a healthy deployed stack has, and return its stack outputs."""
-    db_key, cluster_key, storage_key = kms_key(), kms_key(), kms_key()
-    rds = boto3.client("rds", region_name=REGION)
-    primary = f"crm-{stack}-db"
-    rds.create_db_instance(
-        DBInstanceIdentifier=primary,
-        DBInstanceClass="db.r6g.large",
-        Engine="postgres",
-        EngineVersion="16.4",
-        MasterUsername="crm",
-        MasterUserPassword="not-a-real-password",
-        AllocatedStorage=100,
-        MultiAZ=True,
-        StorageEncrypted=True,
-        KmsKeyId=db_key,
-        AvailabilityZone=f"{REGION}a",
-        BackupRetentionPeriod=1,
-        Tags=[{"Key": "project", "Value": "crm-platform"}],
-    )
-    replicas = []
-    for number, zone in enumerate(replica_zones, start=1):
-        replica = f"{primary}-replica-{number}"
-        rds.create_db_instance_read_replica(
-            DBInstanceIdentifier=replica,
-            SourceDBInstanceIdentifier=primary,
-            AvailabilityZone=f"{REGION}{zone}",
+def _replace(value: Any, mapping: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return mapping.get(value, value)
+    if isinstance(value, list):
+        return [_replace(item, mapping) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace(item, mapping) for key, item in value.items()}
+    return value
+
+
+KEY_OUTPUTS = ("dbKmsKeyArn", "clusterSecretsKeyArn", "storageKmsKeyArn")
+
+
+def _real_keys(plan: Plan) -> dict[str, str]:
+    """A moto KMS key for each key the checked resources use (moto picks key ids itself)."""
+    arns = sorted({plan.outputs[name] for name in KEY_OUTPUTS})
+    return {arn: kms_key(plan.outputs["region"]) for arn in arns}
+
+
+def _deploy_database(plan: Plan, keys: dict[str, str]) -> None:
+    rds = boto3.client("rds", region_name=plan.outputs["region"])
+    instances = plan.of_type("aws:rds/instance:Instance")
+    for db in (r for r in instances if not r.get("replicateSourceDb")):
+        rds.create_db_instance(
+            DBInstanceIdentifier=db.get("identifier"),
+            DBInstanceClass=db.get("instanceClass"),
+            Engine=db.get("engine"),
+            EngineVersion=db.get("engineVersion"),
+            MasterUsername=db.get("username"),
+            MasterUserPassword="not-a-real-password",
+            AllocatedStorage=int(db.get("allocatedStorage")),
+            MultiAZ=bool(db.get("multiAz")),
+            StorageEncrypted=bool(db.get("storageEncrypted")),
+            KmsKeyId=keys[db.get("kmsKeyId")],
+            BackupRetentionPeriod=int(db.get("backupRetentionPeriod")),
+            DeletionProtection=bool(db.get("deletionProtection")),
+            Tags=[{"Key": "project", "Value": "crm-platform"}],
         )
-        replicas.append(replica)
-    cluster = f"crm-{stack}"
-    boto3.client("eks", region_name=REGION).create_cluster(
-        name=cluster,
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks",
+    for replica in (r for r in instances if r.get("replicateSourceDb")):
+        if replica.provider != plan.one("pulumi:providers:aws").urn:
+            continue  # a DR copy in another region: not an in-region replica
+        rds.create_db_instance_read_replica(
+            DBInstanceIdentifier=replica.get("identifier"),
+            SourceDBInstanceIdentifier=replica.get("replicateSourceDb"),
+            DBInstanceClass=replica.get("instanceClass"),
+            AvailabilityZone=replica.get("availabilityZone"),
+        )
+
+
+def _deploy_cluster(plan: Plan, keys: dict[str, str]) -> None:
+    cluster = plan.one("aws:eks/cluster:Cluster")
+    boto3.client("eks", region_name=plan.outputs["region"]).create_cluster(
+        name=cluster.get("name"),
+        version=cluster.get("version"),
+        roleArn=cluster.get("roleArn"),
         resourcesVpcConfig={"subnetIds": []},
-        encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": cluster_key}}],
+        encryptionConfig=[_replace(cluster.get("encryptionConfig"), keys)],  # one in Pulumi
+        tags={"project": "crm-platform"},
     )
-    s3 = boto3.client("s3", region_name=REGION)
-    bucket = f"crm-{stack}-attachments"
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": storage_key,
-                    },
-                    "BucketKeyEnabled": True,
-                }
-            ]
-        },
-    )
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    return {
-        "region": REGION,
-        "allowedRegions": ["eu-central-1", "eu-west-1"],
-        "vpcId": "vpc-0123456789abcdef0",
-        "dbPrimaryIdentifier": primary,
-        "dbReplicaIdentifiers": replicas,
-        "dbKmsKeyArn": db_key,
-        "dbWriterEndpoint": f"{primary}.example.eu-central-1.rds.amazonaws.com",
-        "clusterName": cluster,
-        "clusterSecretsKeyArn": cluster_key,
-        "attachmentsBucketName": bucket,
-        "storageKmsKeyArn": storage_key,
-        "crmVersion": "v1.2.2",
-    }
+
+
+def _deploy_bucket(plan: Plan, keys: dict[str, str]) -> None:
+    bucket = plan.outputs["attachmentsBucketName"]
+    region = plan.outputs["region"]
+    s3 = boto3.client("s3", region_name=region)
+    location = {} if region == "us-east-1" else {"LocationConstraint": region}
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
+    for resource in plan.resources:
+        if resource.get("bucket") != bucket:
+            continue
+        kind = resource.type.split(":")[1]
+        if kind == "s3/bucketServerSideEncryptionConfiguration":
+            rules = _replace(resource.get("rules"), keys)
+            config = _as_api(
+                {"rules": rules}, "PutBucketEncryption", "ServerSideEncryptionConfiguration"
+            )
+            s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=config)
+        if kind == "s3/bucketPublicAccessBlock":
+            inputs = {key: value for key, value in resource.inputs.items() if key != "bucket"}
+            config = _as_api(inputs, "PutPublicAccessBlock", "PublicAccessBlockConfiguration")
+            s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=config)
+
+
+def _as_api(value: Any, operation: str, member: str) -> Any:
+    """Pulumi's camelCase inputs under the names of botocore's S3 model for `operation`."""
+    shape = boto3.client("s3").meta.service_model.operation_model(operation).input_shape
+    return _shaped(value, shape.members[member])
+
+
+def _shaped(value: Any, shape) -> Any:
+    if shape.type_name == "structure" and isinstance(value, list):  # Pulumi flattens a wrapper
+        (only,) = shape.members
+        return {only: _shaped(value, shape.members[only])}
+    if shape.type_name == "structure":
+        names = {name.lower(): name for name in shape.members}
+        return {
+            names[key.lower()]: _shaped(item, shape.members[names[key.lower()]])
+            for key, item in value.items()
+            if key.lower() in names
+        }
+    if shape.type_name == "list":
+        return [_shaped(item, shape.member) for item in value]
+    return value
+
+
+def deploy_plan(plan: Plan) -> dict[str, Any]:
+    """Create in moto what the synthesized `plan` deploys (its RDS instances, EKS cluster and
+    attachments bucket, with their inputs), and return its stack outputs with moto's key ARNs."""
+    keys = _real_keys(plan)
+    _deploy_database(plan, keys)
+    _deploy_cluster(plan, keys)
+    _deploy_bucket(plan, keys)
+    outputs = _replace(redact(plan.outputs), keys)
+    outputs.pop("kubeconfig", None)
+    return outputs
 
 
 @dataclass

@@ -8,58 +8,78 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from tests.ops.helpers import REGION, assert_clean_failure, deploy_stack, flat
+from ops.stack_settings import stack_settings
+from tests.conftest import shipped
+from tests.ops.helpers import REGION, assert_clean_failure, deploy_plan, flat
 
-REPLICA = "crm-prod-db-replica-1"
+
+def describe(identifier: str, region: str = REGION) -> dict:
+    return boto3.client("rds", region_name=region).describe_db_instances(
+        DBInstanceIdentifier=identifier
+    )["DBInstances"][0]
 
 
 def backup_retention(identifier: str, region: str = REGION) -> int:
-    """The promotion sets backup retention, so it tells a promoted replica from an untouched one."""
-    db = boto3.client("rds", region_name=region).describe_db_instances(
-        DBInstanceIdentifier=identifier
-    )["DBInstances"][0]
-    return db["BackupRetentionPeriod"]
+    return describe(identifier, region)["BackupRetentionPeriod"]
+
+
+def is_replica(identifier: str, region: str = REGION) -> bool:
+    return bool(describe(identifier, region).get("ReadReplicaSourceDBInstanceIdentifier"))
 
 
 @pytest.fixture
 def prod_db(aws) -> dict:
-    return deploy_stack("prod")
+    """prod as deployed from its plan; its replicas without automated backups, as RDS creates
+    PostgreSQL read replicas (moto copies the primary's retention instead)."""
+    outputs = deploy_plan(shipped("prod"))
+    for identifier in outputs["dbReplicaIdentifiers"]:
+        boto3.client("rds", region_name=REGION).modify_db_instance(
+            DBInstanceIdentifier=identifier, BackupRetentionPeriod=0, ApplyImmediately=True
+        )
+    return outputs
 
 
-def test_dry_run_shows_the_plan_and_changes_nothing(prod_db, cli):
-    result = cli("failover", "--replica", REPLICA, "--dry-run")
+@pytest.fixture
+def replica(prod_db) -> str:
+    return prod_db["dbReplicaIdentifiers"][0]
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(prod_db, replica, cli):
+    result = cli("failover", "prod", "--replica", replica, "--dry-run")
 
     assert result.exit_code == 0, result.output
     text = flat(result.output)
-    assert "replicating from crm-prod-db" in text
-    assert f"{REGION} / {REGION}b" in text
+    assert f"replicating from {prod_db['dbPrimaryIdentifier']}" in text
+    assert f"{REGION} / {describe(replica)['AvailabilityZone']}" in text
     assert "unknown (no ReplicaLag datapoints" in text
     assert "becomes a standalone, writable primary" in text
     assert "dry run: nothing changed" in text
-    assert backup_retention(REPLICA) == 1
+    assert is_replica(replica)
 
 
-def test_confirmed_failover_promotes_the_replica(prod_db, cli):
-    result = cli("failover", "--replica", REPLICA, "--yes", "--backup-retention-days", "14")
+def test_confirmed_failover_promotes_with_the_stacks_backup_retention(prod_db, replica, cli):
+    result = cli("failover", "prod", "--replica", replica, "--yes", "--no-wait")
     assert result.exit_code == 0, result.output
-    assert f"{REPLICA} promoted (status available)" in result.output
-    assert backup_retention(REPLICA) == 14
-    assert backup_retention("crm-prod-db-replica-2") == 1
+    assert f"{replica} promoted" in result.output
+    wanted = stack_settings("prod").database.backup_retention_days
+    assert backup_retention(replica) == wanted
+    assert backup_retention(prod_db["dbReplicaIdentifiers"][1]) == 0
 
 
-def test_declining_the_prompt_changes_nothing(prod_db, cli):
-    result = cli("failover", "--replica", REPLICA, input="n\n")
+def test_declining_the_prompt_changes_nothing(replica, cli):
+    result = cli("failover", "prod", "--replica", replica, input="n\n")
     assert_clean_failure(result, 2, "not confirmed; nothing changed")
-    assert backup_retention(REPLICA) == 1
+    assert is_replica(replica)
 
 
 def test_primary_is_not_a_replica(prod_db, cli):
-    result = cli("failover", "--replica", "crm-prod-db", "--yes")
-    assert_clean_failure(result, 2, "'crm-prod-db' is not a read replica")
+    primary = prod_db["dbPrimaryIdentifier"]
+    result = cli("failover", "prod", "--replica", primary, "--yes")
+    assert_clean_failure(result, 2, f"'{primary}' is not a read replica")
 
 
 def test_unknown_identifier(prod_db, cli):
-    result = cli("failover", "--replica", "crm-prod-db-replica-9", "--dry-run")
+    result = cli("failover", "prod", "--replica", "crm-prod-db-replica-9", "--dry-run")
     assert_clean_failure(result, 2, "No DB instance 'crm-prod-db-replica-9' in eu-central-1")
 
 
@@ -77,36 +97,36 @@ def test_replica_outside_allow_list_is_refused_untouched(aws, cli):
     rds.create_db_instance_read_replica(
         DBInstanceIdentifier="us-replica", SourceDBInstanceIdentifier="us-primary"
     )
-    result = cli("failover", "--replica", "us-replica", "--region", "us-east-1", "--yes")
+    result = cli("failover", "prod", "--replica", "us-replica", "--region", "us-east-1", "--yes")
     assert_clean_failure(result, 2, "'us-east-1' is outside the residency allow-list")
     assert backup_retention("us-replica", "us-east-1") == 1
 
 
 def test_replica_option_is_required(cli):
-    result = cli("failover", "--dry-run")
+    result = cli("failover", "prod", "--dry-run")
     assert result.exit_code == 2
     assert "--replica" in result.output
 
 
 def test_missing_credentials(cli):
     assert_clean_failure(
-        cli("failover", "--replica", REPLICA, "--dry-run"), 2, "No AWS credentials"
+        cli("failover", "prod", "--replica", "any", "--dry-run"), 2, "No AWS credentials"
     )
 
 
-def test_dry_run_reports_known_replica_lag(prod_db, cli):
+def test_dry_run_reports_known_replica_lag(replica, cli):
     boto3.client("cloudwatch", region_name=REGION).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
             {
                 "MetricName": "ReplicaLag",
-                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": REPLICA}],
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": replica}],
                 "Value": 42.0,
                 "Unit": "Seconds",
                 "Timestamp": datetime.now(UTC) - timedelta(minutes=1),
             }
         ],
     )
-    result = cli("failover", "--replica", REPLICA, "--dry-run")
+    result = cli("failover", "prod", "--replica", replica, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "replica lag 42s at" in flat(result.output)

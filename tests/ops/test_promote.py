@@ -11,7 +11,8 @@ import boto3
 import pytest
 
 from ops.promote import snapshot_id
-from tests.ops.helpers import FakePulumi, assert_clean_failure, deploy_stack, flat, pulumi_args
+from tests.conftest import shipped
+from tests.ops.helpers import FakePulumi, assert_clean_failure, deploy_plan, flat, pulumi_args
 
 POLICY_CONFIG = {"crm-guardrails": {"allowed-regions": {"regions": ["eu-central-1"]}}}
 
@@ -27,7 +28,7 @@ def policy_config(tmp_path: Path) -> Path:
 def stacks(aws, fake_pulumi: FakePulumi) -> FakePulumi:
     """staging runs v1.2.3; prod runs v1.2.2 (also its config) and is deployed in moto."""
     fake_pulumi.add_stack("staging", {"crmVersion": "v1.2.3"}, {"app.version": "v1.2.3"})
-    fake_pulumi.add_stack("prod", deploy_stack("prod"), {"app.version": "v1.2.2"})
+    fake_pulumi.add_stack("prod", deploy_plan(shipped("prod")), {"app.version": "v1.2.2"})
     return fake_pulumi
 
 
@@ -61,7 +62,7 @@ def test_promotes_to_prod_in_order(stacks, cli, policy_config):
         assert call["policy_config"] == POLICY_CONFIG
     assert stacks.state["stacks"]["prod"]["config"]["app.version"] == "v1.2.3"
     (snapshot,) = snapshots()
-    assert snapshot["DBInstanceIdentifier"] == "crm-prod-db"
+    assert snapshot["DBInstanceIdentifier"] == shipped("prod").outputs["dbPrimaryIdentifier"]
     assert snapshot["Status"] == "available"
     assert "pre-v1-2-3" in snapshot["DBSnapshotIdentifier"]
     text = flat(result.output)
@@ -71,7 +72,7 @@ def test_promotes_to_prod_in_order(stacks, cli, policy_config):
 
 def test_non_prod_destination_takes_no_snapshot_unless_asked(aws, fake_pulumi, cli, policy_config):
     fake_pulumi.add_stack("dev", {"crmVersion": "v2.0.0"})
-    fake_pulumi.add_stack("staging", deploy_stack("staging"))
+    fake_pulumi.add_stack("staging", deploy_plan(shipped("staging")))
 
     result = promote(cli, fake_pulumi, "dev", "staging", policy_config=policy_config)
 
@@ -82,10 +83,12 @@ def test_non_prod_destination_takes_no_snapshot_unless_asked(aws, fake_pulumi, c
 
 def test_snapshot_flag_snapshots_any_destination(aws, fake_pulumi, cli, policy_config):
     fake_pulumi.add_stack("dev", {"crmVersion": "v2.0.0"})
-    fake_pulumi.add_stack("staging", deploy_stack("staging"))
+    fake_pulumi.add_stack("staging", deploy_plan(shipped("staging")))
     result = promote(cli, fake_pulumi, "dev", "staging", "--snapshot", policy_config=policy_config)
     assert result.exit_code == 0, result.output
-    assert [s["DBInstanceIdentifier"] for s in snapshots()] == ["crm-staging-db"]
+    assert [s["DBInstanceIdentifier"] for s in snapshots()] == [
+        shipped("staging").outputs["dbPrimaryIdentifier"]
+    ]
 
 
 def test_mandatory_policy_violation_stops_before_snapshot_and_up(stacks, cli, policy_config):
@@ -147,7 +150,9 @@ def test_failed_up_reports_partial_state_and_the_snapshot(stacks, cli, policy_co
 
 def test_failed_verification_after_up_is_reported(stacks, cli, policy_config):
     boto3.client("rds").modify_db_instance(
-        DBInstanceIdentifier="crm-prod-db", MultiAZ=False, ApplyImmediately=True
+        DBInstanceIdentifier=shipped("prod").outputs["dbPrimaryIdentifier"],
+        MultiAZ=False,
+        ApplyImmediately=True,
     )
     result = promote(cli, stacks, "staging", "prod", policy_config=policy_config)
     assert_clean_failure(
@@ -204,9 +209,15 @@ def test_source_without_a_release_version_is_refused(stacks, cli, policy_config,
     assert "config set prod" not in stacks.verbs()
 
 
-def test_unknown_destination_stack(stacks, cli, policy_config):
+def test_destination_without_a_stack_file(stacks, cli, policy_config):
     result = promote(cli, stacks, "staging", "qa", policy_config=policy_config)
-    assert_clean_failure(result, 2, "Stack 'qa' not found")
+    assert_clean_failure(result, 2, "no file Pulumi.qa.yaml")
+    assert stacks.verbs() == []
+
+
+def test_destination_missing_from_the_backend(stacks, cli, policy_config):
+    result = promote(cli, stacks, "prod", "dev", policy_config=policy_config)
+    assert_clean_failure(result, 2, "Stack 'dev' not found")
 
 
 def test_same_source_and_destination_is_refused(stacks, cli, policy_config):

@@ -8,7 +8,14 @@ import pytest
 from moto.core.authorization import enable_iam_authentication
 
 from ops.residency import resource_kind
-from tests.ops.helpers import ACCOUNT, assert_clean_failure, deploy_stack, limited_credentials
+from tests.conftest import shipped
+from tests.ops.helpers import (
+    ACCOUNT,
+    assert_clean_failure,
+    deploy_plan,
+    flat,
+    limited_credentials,
+)
 
 PROJECT_TAGS = [{"Key": "project", "Value": "crm-platform"}]
 
@@ -115,19 +122,21 @@ def test_every_resource_type_outside_allow_list_is_a_violation(aws, cli):
     missing = {name: arn for name, arn in expected.items() if arn not in reported}
     assert not missing, result.output
     assert reported == set(expected.values())
-    assert f"{len(expected)} outside the allow-list" in result.output
+    assert f"{len(expected)} outside their stack's allow-list" in result.output
 
 
 def test_deployment_inside_allow_list_passes(aws, cli):
-    deploy_stack("prod")
+    outputs = deploy_plan(shipped("prod"))
     kms("eu-west-1")
+    primary = outputs["dbPrimaryIdentifier"]
     boto3.client("rds", "eu-central-1").add_tags_to_resource(
-        ResourceName=f"arn:aws:rds:eu-central-1:{ACCOUNT}:db:crm-prod-db", Tags=PROJECT_TAGS
+        ResourceName=f"arn:aws:rds:eu-central-1:{ACCOUNT}:db:{primary}",
+        Tags=[*PROJECT_TAGS, {"Key": "environment", "Value": "prod"}],
     )
     result = cli("residency-audit")
     assert result.exit_code == 0, result.output
     assert "no residency violations" in result.output
-    assert "crm-prod-db" in result.output
+    assert f":db:{primary}" in result.output
 
 
 def test_untagged_or_other_projects_resources_are_not_reported(aws, cli):
@@ -140,13 +149,16 @@ def test_untagged_or_other_projects_resources_are_not_reported(aws, cli):
     assert "0 resources" in result.output
 
 
-def test_allow_list_and_tag_are_options(aws, cli):
-    arn = secret("eu-north-1")
-    assert cli("residency-audit").exit_code == 1
-    widened = cli(
-        "residency-audit", "--allowed-region", "eu-central-1", "--allowed-region", "eu-north-1"
-    )
-    assert widened.exit_code == 0, widened.output
+def test_one_stack_is_audited_against_its_own_allow_list(aws, cli):
+    arn = boto3.client("secretsmanager", region_name="eu-north-1").create_secret(
+        Name="dev-stray",
+        SecretString="x",
+        Tags=[*PROJECT_TAGS, {"Key": "environment", "Value": "dev"}],
+    )["ARN"]
+    dev = cli("residency-audit", "dev")
+    assert dev.exit_code == 1 and arn in flat(dev.output).replace(" ", ""), dev.output
+    prod = cli("residency-audit", "prod")
+    assert prod.exit_code == 0 and "0 resources of 1 stack(s): prod" in flat(prod.output)
     other_tag = cli("residency-audit", "--tag", "project=billing")
     assert other_tag.exit_code == 0 and arn not in other_tag.output
 

@@ -1,5 +1,7 @@
-"""`verify STACK`: a healthy deployment passes; each kind of drift fails exactly its check;
-outputs come from a file or the Automation API; user errors end cleanly."""
+"""`verify STACK`: each stack's deployment, created in moto from its synthesized plan, passes
+the checks its own settings ask for (dev without Multi-AZ or replicas, prod with both); each
+kind of drift fails exactly its check; outputs come from a file or the Automation API; user
+errors end cleanly."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from ops.stack_settings import stack_settings
 from ops.verify import run_checks
-from tests.ops.helpers import REGION, assert_clean_failure, deploy_stack, kms_key, pulumi_args
+from stacks.stackfile import stack_names
+from tests.conftest import shipped
+from tests.ops.helpers import REGION, assert_clean_failure, deploy_plan, kms_key, pulumi_args
 
 
 def write_outputs(tmp_path: Path, outputs: dict) -> str:
@@ -20,27 +25,62 @@ def write_outputs(tmp_path: Path, outputs: dict) -> str:
     return str(path)
 
 
-def test_healthy_deployment_passes_every_check(aws, cli, tmp_path):
-    outputs = deploy_stack("prod")
-    result = cli("verify", "prod", "--outputs-file", write_outputs(tmp_path, outputs))
+def deploy_stack(stack: str) -> dict:
+    return deploy_plan(shipped(stack))
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_each_stack_as_deployed_from_its_plan_passes_every_check(aws, cli, tmp_path, stack):
+    outputs = deploy_stack(stack)
+    result = cli("verify", stack, "--outputs-file", write_outputs(tmp_path, outputs))
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
-    assert "all 11 checks passed" in result.output
+    checks = run_checks(outputs, stack_settings(stack))
+    assert f"all {len(checks)} checks passed" in result.output
+    wanted = stack_settings(stack).database
+    replica_checks = [c for c in checks if c.name.startswith("rds replica ")]
+    assert len(replica_checks) == wanted.read_replicas
+    multi_az = next(c for c in checks if c.name.startswith("rds primary Multi-AZ"))
+    assert multi_az.detail.startswith(str(wanted.multi_az))
+
+
+def test_dev_judged_by_prod_settings_fails_on_availability(aws):
+    failed = {c.name for c in run_checks(deploy_stack("dev"), stack_settings("prod")) if not c.ok}
+    assert {
+        "rds primary Multi-AZ as configured",
+        "rds read replicas as configured",
+        "rds primary class as configured",
+    } <= failed
 
 
 def replicas_share_an_az(outputs: dict) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    rds.create_db_instance_read_replica(
+    replicas = outputs["dbReplicaIdentifiers"]
+    first = boto3.client("rds", region_name=REGION).describe_db_instances(
+        DBInstanceIdentifier=replicas[0]
+    )["DBInstances"][0]
+    boto3.client("rds", region_name=REGION).create_db_instance_read_replica(
         DBInstanceIdentifier="crm-prod-db-replica-3",
         SourceDBInstanceIdentifier=outputs["dbPrimaryIdentifier"],
-        AvailabilityZone=f"{REGION}b",
+        AvailabilityZone=first["AvailabilityZone"],
     )
-    outputs["dbReplicaIdentifiers"].append("crm-prod-db-replica-3")
+    replicas[-1] = "crm-prod-db-replica-3"
 
 
 def primary_not_multi_az(outputs: dict) -> None:
     boto3.client("rds", region_name=REGION).modify_db_instance(
         DBInstanceIdentifier=outputs["dbPrimaryIdentifier"], MultiAZ=False, ApplyImmediately=True
+    )
+
+
+def replica_dropped(outputs: dict) -> None:
+    outputs["dbReplicaIdentifiers"].pop()
+
+
+def backup_retention_shortened(outputs: dict) -> None:
+    boto3.client("rds", region_name=REGION).modify_db_instance(
+        DBInstanceIdentifier=outputs["dbPrimaryIdentifier"],
+        BackupRetentionPeriod=3,
+        ApplyImmediately=True,
     )
 
 
@@ -51,12 +91,12 @@ def database_key_differs(outputs: dict) -> None:
 def replica_not_replicating(outputs: dict) -> None:
     boto3.client("rds", region_name=REGION).create_db_instance(
         DBInstanceIdentifier="standalone",
-        DBInstanceClass="db.r6g.large",
+        DBInstanceClass="db.r7g.large",
         Engine="postgres",
         MasterUsername="crm",
         MasterUserPassword="not-a-real-password",
         AllocatedStorage=100,
-        AvailabilityZone=f"{REGION}a",
+        AvailabilityZone=f"{REGION}c",
     )
     outputs["dbReplicaIdentifiers"][0] = "standalone"
 
@@ -90,22 +130,19 @@ def bucket_allows_public_policies(outputs: dict) -> None:
     )
 
 
-def region_outside_allow_list(outputs: dict) -> None:
-    outputs["allowedRegions"] = ["eu-west-1"]
-
-
 @pytest.mark.parametrize(
     ("breakage", "failing_check", "detail"),
     [
-        (replicas_share_an_az, "rds replicas in distinct AZs", "replicas share eu-central-1b"),
-        (primary_not_multi_az, "rds primary Multi-AZ", "MultiAZ=False"),
+        (replicas_share_an_az, "rds replicas in distinct AZs", "replicas share eu-central-1"),
+        (primary_not_multi_az, "rds primary Multi-AZ as configured", "(stack setting multiAz"),
+        (replica_dropped, "rds read replicas as configured", "1 (stack setting readReplicas: 2)"),
+        (backup_retention_shortened, "rds primary backup retention", "3 (stack setting"),
         (database_key_differs, "rds primary encrypted with dbKmsKeyArn", "StorageEncrypted=True"),
         (replica_not_replicating, "rds replica standalone replicating", "source none"),
         (replica_missing, "rds replica gone-replica", "not found"),
         (cluster_secrets_key_differs, "eks secrets encrypted with clusterSecretsKeyArn", "key"),
         (bucket_uses_s3_managed_keys, "s3 attachments encrypted with storageKmsKeyArn", "AES256"),
         (bucket_allows_public_policies, "s3 attachments public access", "BlockPublicPolicy"),
-        (region_outside_allow_list, "region residency", "NOT in allowedRegions"),
     ],
 )
 def test_each_drift_fails_exactly_its_check(
@@ -114,7 +151,7 @@ def test_each_drift_fails_exactly_its_check(
     outputs = deploy_stack("prod")
     breakage(outputs)
 
-    failed = [c for c in run_checks(outputs) if not c.ok]
+    failed = [c for c in run_checks(outputs, stack_settings("prod")) if not c.ok]
     assert [c.name for c in failed] == [
         c.name for c in failed if c.name.startswith(failing_check)
     ] and len(failed) == 1, failed
@@ -123,6 +160,23 @@ def test_each_drift_fails_exactly_its_check(
     result = cli("verify", "prod", "--outputs-file", write_outputs(tmp_path, outputs))
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.output and "1 of" in result.output
+
+
+def test_dev_made_multi_az_is_drift_too(aws):
+    outputs = deploy_stack("dev")
+    boto3.client("rds", region_name=REGION).modify_db_instance(
+        DBInstanceIdentifier=outputs["dbPrimaryIdentifier"], MultiAZ=True, ApplyImmediately=True
+    )
+    failed = [c for c in run_checks(outputs, stack_settings("dev")) if not c.ok]
+    assert [(c.name, c.detail) for c in failed] == [
+        ("rds primary Multi-AZ as configured", "True (stack setting multiAz: False)")
+    ]
+
+
+def test_outputs_of_another_region_fail_residency(aws):
+    outputs = deploy_stack("dev") | {"region": "eu-west-2"}
+    failed = {c.name for c in run_checks(outputs, stack_settings("dev")) if not c.ok}
+    assert "region residency" in failed
 
 
 def test_missing_stack_outputs_fail(aws, cli, tmp_path):
@@ -134,7 +188,7 @@ def test_missing_stack_outputs_fail(aws, cli, tmp_path):
 
 
 def test_deleted_primary_fails_rather_than_crashes(aws, cli, tmp_path):
-    outputs = deploy_stack("dev", replica_zones=())
+    outputs = deploy_stack("dev")
     outputs["dbPrimaryIdentifier"] = "no-such-db"
     result = cli("verify", "dev", "--outputs-file", write_outputs(tmp_path, outputs))
     assert result.exit_code == 1
@@ -161,7 +215,12 @@ def test_reads_outputs_through_the_automation_api(aws, cli, fake_pulumi):
 
 def test_unknown_stack_is_a_user_error(aws, cli, fake_pulumi):
     result = cli("verify", "qa", *pulumi_args(fake_pulumi))
-    assert_clean_failure(result, 2, "Stack 'qa' not found")
+    assert_clean_failure(result, 2, "no file Pulumi.qa.yaml")
+
+
+def test_stack_missing_from_the_backend_is_a_user_error(aws, cli, fake_pulumi):
+    result = cli("verify", "dev", *pulumi_args(fake_pulumi))
+    assert_clean_failure(result, 2, "Stack 'dev' not found")
 
 
 def test_missing_pulumi_cli_is_a_user_error(cli, fake_pulumi, tmp_path):
