@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 import stacks.stackfile as stackfile
-from stacks import program
 from stacks.cli import app
-from stacks.offline import Plan, synthesize
+from stacks.offline import Plan, synthesize_stack
+from stacks.settings import load_settings
 from tests.ops.helpers import assert_clean_failure, deploy_plan, flat
 
 STACK = "prod-us"
@@ -65,7 +65,8 @@ def us_account(aws, tmp_path: Path) -> None:
 
 def us_plan() -> Plan:
     if STACK not in _plans:
-        _plans[STACK] = synthesize(program, stack=STACK, config=stackfile.read_stack_config(STACK))
+        config = stackfile.read_stack_config(STACK)
+        _plans[STACK] = synthesize_stack(STACK, config, load_settings(STACK, config))
     return _plans[STACK]
 
 
