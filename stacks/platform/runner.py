@@ -15,6 +15,11 @@ from ..settings.delivery import STATE_BUCKET_FORMAT
 from .providers import PROJECT
 
 
+def runner_project_name(environment: str) -> str:
+    """The CodeBuild project; workflows target it as `codebuild-<name>-<run id>-<attempt>`."""
+    return f"{PROJECT}-{environment}-workloads"
+
+
 def _state_bucket_arn(settings: StackSettings, invoke: pulumi.InvokeOutputOptions):
     """The bucket `bootstrap` creates in the stack's region, unless one is configured."""
     partition = aws.get_partition_output(opts=invoke).partition
@@ -42,7 +47,7 @@ def build_runner(
     runner = DeployRunner(
         f"{settings.environment}-deploy-runner",
         DeployRunnerArgs(
-            project_name=f"{PROJECT}-{settings.environment}-workloads",
+            project_name=runner_project_name(settings.environment),
             repository=runner_settings.repository,
             vpc_id=network.vpc.id,
             subnet_ids=network.private_subnet_ids,
