@@ -11,7 +11,7 @@ import sys
 
 gc.disable()
 
-from .cli import app  # noqa: E402  (after disabling the collector: imports allocate most)
+from . import cli  # noqa: E402  (after disabling the collector: imports allocate most)
 
 
 class _ReaderMayLeave:
@@ -42,8 +42,10 @@ class _ReaderMayLeave:
 
 def main() -> int:
     sys.stdout = _ReaderMayLeave(sys.stdout)
+    if sys.argv[1:2] == [] or sys.argv[1] not in cli.OFFLINE_COMMANDS:
+        cli.register_operations()  # the offline commands never import the AWS SDK
     try:
-        app()
+        cli.app()
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
     return 0

@@ -8,8 +8,6 @@ import sys
 import typer
 from rich.console import Console
 
-from ops.cli import register as register_operations
-
 from .offline import SynthesisError, synthesize_stack
 from .offline.gate import check
 from .offline.render import render_capacity, render_findings, render_text, to_json
@@ -134,4 +132,13 @@ def matrix(
     sys.stdout.write("\n")
 
 
-register_operations(app)
+OFFLINE_COMMANDS = frozenset({"plan", "policy-config", "matrix"})
+"""Commands that need no AWS SDK: `python -m stacks` runs them without importing `ops`."""
+
+
+def register_operations() -> None:
+    """Add the operations commands (boto3, the Automation API) once, when they may run."""
+    from ops.cli import COMMANDS, register
+
+    if not any(command.callback in COMMANDS.values() for command in app.registered_commands):
+        register(app)

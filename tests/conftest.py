@@ -44,3 +44,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """Synthesizing stacks allocates millions of long-lived objects; collecting them for
     cycles every few hundred allocations dominated the run time. Collect far less often."""
     gc.set_threshold(200_000, 50, 100)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _operations_commands() -> None:
+    """`python -m stacks` adds the operations commands unless an offline one runs; the tests
+    drive the same `app` with every command."""
+    from stacks.cli import register_operations
+
+    register_operations()
