@@ -161,3 +161,19 @@ def test_plan_output_is_the_same_every_time() -> None:
     ]
     assert len(titles) > 5
     assert titles[0] == "stack" and titles[1:] == sorted(titles[1:])
+
+
+def test_a_failing_workloads_layer_fails_the_stack_plan(monkeypatch) -> None:
+    """The workloads layer is built in a forked child; its failure is the plan's failure."""
+    import stacks.workloads
+    from stacks.offline import SynthesisError, synthesize_stack
+    from stacks.settings import load_settings
+    from tests.support import stack_config
+
+    def broken(*args, **kwargs):
+        raise ValueError("the workloads program broke")
+
+    monkeypatch.setattr(stacks.workloads, "build_crm", broken)
+    config = stack_config("dev")
+    with pytest.raises(SynthesisError, match="the workloads program broke"):
+        synthesize_stack("dev", config, load_settings("dev", config))
