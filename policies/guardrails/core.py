@@ -382,6 +382,10 @@ class Stack:
     def of_type(self, types: Collection[str]) -> list[Res]:
         return [res for res in self.resources if res.type in types]
 
+    def sources(self, res: Res, prop: str) -> list[Res]:
+        """Every resource of the stack that the value of `res.prop` is computed from."""
+        return list(self._deps.get(res.urn, {}).get(prop, []))
+
     def refs(self, res: Res, prop: str, types: Collection[str]) -> list[Res]:
         """Resources of `types` that `res.prop` points to.
 

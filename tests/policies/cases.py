@@ -21,6 +21,7 @@ from .fixtures import (
     IRSA_TRUST,
     K8S_PROVIDER,
     KEY_ARN,
+    MASTER_PASSWORD,
     PSA,
     REGION,
     UNKNOWN,
@@ -55,6 +56,8 @@ from .fixtures import (
     locked_bucket,
     log_bucket,
     log_group,
+    master_secret,
+    master_secret_version,
     namespace,
     node_group,
     ownership,
@@ -63,6 +66,7 @@ from .fixtures import (
     policy_json,
     private_subnet,
     public_access_block,
+    rds_managed_primary,
     resource,
     role,
     rotation,
@@ -71,6 +75,7 @@ from .fixtures import (
     security_group,
     service,
     sse,
+    stack_owned_master_secret,
     target_group_binding,
     topic,
     vault_lock,
@@ -427,19 +432,74 @@ P = "rds-copy-tags-to-snapshot"
 ok(P, "on", db_primary())
 bad(P, "off", "copyTagsToSnapshot", db_primary(copyTagsToSnapshot=False))
 
-P = "rds-managed-master-password"
-ok(P, "managed", db_primary())
+P = "rds-no-literal-password"
+ok(P, "stack-owned secret", db_primary(), *stack_owned_master_secret())
+ok(P, "known Pulumi secret", db_primary(password=secret("correct-horse-battery")))
+ok(P, "RDS-managed", rds_managed_primary())
+bad(P, "plaintext", "plain (non-secret)", db_primary(password="correct-horse-battery"))
 bad(
     P,
-    "literal password",
-    "[secret]",
-    db_primary(manageMasterUserPassword=DELETE, password=secret("correct-horse-battery")),
+    "plaintext cluster password",
+    "masterPassword",
+    resource(
+        "aws:rds/cluster:Cluster",
+        "aurora",
+        {"engine": "aurora-postgresql", "masterUsername": "crm", "masterPassword": "hunter2-x"},
+    ),
+)
+
+P = "rds-master-secret-cmk"
+ok(P, "stack-owned CMK secret", db_primary(), *stack_owned_master_secret())
+ok(P, "RDS-managed with a CMK", rds_managed_primary())
+ok(P, "replica", db_replica(db_primary()), db_primary(), *stack_owned_master_secret())
+bad(P, "stored nowhere", "no aws:secretsmanager/secretVersion", db_primary(), MASTER_PASSWORD)
+bad(
+    P,
+    "secret under the AWS key",
+    "kmsKeyId unset",
+    db_primary(),
+    MASTER_PASSWORD,
+    (stored := master_secret(kmsKeyId=DELETE)),
+    master_secret_version(stored),
 )
 bad(
     P,
-    "AWS-managed secret key",
+    "secret outside the stack",
+    "names no aws:secretsmanager/secret:Secret",
+    db_primary(),
+    MASTER_PASSWORD,
+    change(master_secret_version(master_secret()), secretId=f"{KEY_ARN}-elsewhere"),
+)
+bad(
+    P,
+    "unrelated secret",
+    "no aws:secretsmanager/secretVersion",
+    db_primary(),
+    MASTER_PASSWORD,
+    master_secret(),
+    master_secret_version(master_secret(), source=app_secret()),
+)
+bad(
+    P,
+    "RDS-managed under the AWS key",
     "masterUserSecretKmsKeyId",
-    db_primary(masterUserSecretKmsKeyId=DELETE),
+    rds_managed_primary(masterUserSecretKmsKeyId=DELETE),
+)
+
+P = "rds-replica-of-managed-password-source"
+ok(P, "stack-owned password", db_replica(db_primary()), db_primary(), *stack_owned_master_secret())
+ok(
+    P,
+    "SQL Server source",
+    db_replica(sqlserver := rds_managed_primary(engine="sqlserver-se")),
+    sqlserver,
+)
+bad(
+    P,
+    "managed source",
+    '"Limitations for Secrets Manager integration with Amazon RDS"',
+    db_replica(rds_managed_primary()),
+    rds_managed_primary(),
 )
 
 P = "rds-custom-admin-username"

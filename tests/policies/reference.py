@@ -47,6 +47,7 @@ from .fixtures import (
     rotation,
     security_group,
     sse,
+    stack_owned_master_secret,
     vault_lock,
     vpc,
     with_timeout,
@@ -149,7 +150,7 @@ def _data(dev: bool) -> list[dict[str, Any]]:
         )
         for key in keys
     ]
-    database = db_primary(kmsKeyId=UNKNOWN, masterUserSecretKmsKeyId=UNKNOWN)
+    database = db_primary(kmsKeyId=UNKNOWN)
     if dev:
         database = change(
             database,
@@ -159,8 +160,12 @@ def _data(dev: bool) -> list[dict[str, Any]]:
             skipFinalSnapshot=True,
         )
     replicas = [] if dev else [db_replica(database, f"db-replica-{i}") for i in (1, 2)]
+    password, master, version = stack_owned_master_secret()
     rds = [
         database,
+        password,
+        change(master, kmsKeyId=UNKNOWN),
+        version,
         *replicas,
         parameter_group(),
         resource("aws:rds/subnetGroup:SubnetGroup", "db-subnets", {"subnetIds": [UNKNOWN] * 3}),
@@ -184,7 +189,8 @@ def _data(dev: bool) -> list[dict[str, Any]]:
     ]
     secret = app_secret()
     backups = _backups(dev, database, attachments)
-    return [*keys, *aliases, *rds, redis, *storage, secret, rotation(secret), *backups]
+    rotations = [rotation(secret), change(rotation(master), "db-master-rotation")]
+    return [*keys, *aliases, *rds, redis, *storage, secret, *rotations, *backups]
 
 
 def _backups(dev: bool, *targets: dict[str, Any]) -> list[dict[str, Any]]:

@@ -180,14 +180,13 @@ def test_grpc_session_like_the_engine(analyzer: analyzer_pb2_grpc.AnalyzerStub) 
     violating = db_primary(
         region="us-east-1",
         multiAz=False,
-        manageMasterUserPassword=False,
-        password=secret(password),
+        password=password,
         username=secret("root"),
     )
     response = analyzer.Analyze(proto.AnalyzeRequest(**_resource(violating)), timeout=30)
     levels = {d.policyName: d.enforcementLevel for d in response.diagnostics}
     assert levels["residency-region-allowlist"] == proto.MANDATORY
-    assert levels["rds-managed-master-password"] == proto.MANDATORY
+    assert levels["rds-no-literal-password"] == proto.MANDATORY
     assert levels["rds-multi-az"] == proto.ADVISORY  # dev: not highly available
     assert levels["rds-custom-admin-username"] == proto.ADVISORY
     for diagnostic in response.diagnostics:
