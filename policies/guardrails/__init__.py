@@ -29,6 +29,7 @@ from . import (
 )
 from .core import GuardrailResourcePolicy, GuardrailStackPolicy
 from .secrets import install
+from .suppressions import SuppressionReport
 
 PACK_NAME = "crm-guardrails"
 # Keep equal to `version` in PulumiPolicy.yaml (a test checks it).
@@ -38,7 +39,7 @@ PACK_DESCRIPTION = (
     "and Kubernetes."
 )
 
-Guardrail = GuardrailResourcePolicy | GuardrailStackPolicy
+Guardrail = GuardrailResourcePolicy | GuardrailStackPolicy | SuppressionReport
 
 
 def _collect(*modules: ModuleType) -> list[Guardrail]:
@@ -50,7 +51,7 @@ def _collect(*modules: ModuleType) -> list[Guardrail]:
     ]
 
 
-POLICIES: list[Guardrail] = _collect(
+CHECKS = _collect(
     residency,
     network,
     compute,
@@ -67,6 +68,7 @@ POLICIES: list[Guardrail] = _collect(
     operations,
     limits,
 )
+POLICIES: list[Guardrail] = [*CHECKS, SuppressionReport(CHECKS)]
 
 install()
 

@@ -437,12 +437,38 @@ ResourceCheck = Callable[[Res, Config], Iterable[str]]
 StackCheck = Callable[[Stack, Res, Config], Iterable[str | tuple[Res, str]]]
 
 
+MIN_REASON_LENGTH = 10
+SUPPRESSIONS = "suppressions"
+SUPPRESSION_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "resource": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "minLength": MIN_REASON_LENGTH},
+        },
+        "required": ["resource", "reason"],
+        "additionalProperties": False,
+    },
+    "default": [],
+    "description": "Resources (logical name or URN) this policy does not report, each with the "
+    "written reason; the policy `suppressed-findings` shows them as acknowledged.",
+}
+
+
 def _schema(config: Mapping[str, dict[str, Any]] | None, required: list[str] | None):
-    return PolicyConfigSchema(properties=dict(config), required=required) if config else None
+    properties = {**(config or {}), SUPPRESSIONS: SUPPRESSION_SCHEMA}
+    return PolicyConfigSchema(properties=properties, required=required)
 
 
 def _defaults(config: Mapping[str, dict[str, Any]] | None) -> dict[str, Any]:
-    return {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
+    found = {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
+    return {**found, SUPPRESSIONS: []}
+
+
+def suppressed(res: Res, config: Config) -> bool:
+    """Whether the policy's config suppresses its findings on `res` (by name or URN)."""
+    return any(entry["resource"] in (res.name, res.urn) for entry in config.get(SUPPRESSIONS, ()))
 
 
 class GuardrailResourcePolicy(ResourceValidationPolicy):
@@ -469,7 +495,10 @@ class GuardrailResourcePolicy(ResourceValidationPolicy):
             return
         # The engine fills schema defaults; merging them again keeps direct calls working too.
         config = {**self.defaults, **args.get_config()}
-        for message in self.check(Res.of(args), config):
+        res = Res.of(args)
+        if suppressed(res, config):
+            return
+        for message in self.check(res, config):
             report(message, None)
 
 
@@ -513,9 +542,14 @@ class GuardrailStackPolicy(StackValidationPolicy):
                 findings = list(self.check(stack, subject, config))
             except UnknownValueError:
                 continue
-            for finding in findings:
-                res, message = (subject, finding) if isinstance(finding, str) else finding
-                report(message, res.urn)
+            for res, message in findings_about(subject, findings):
+                if not suppressed(res, config):
+                    report(message, res.urn)
+
+
+def findings_about(subject: Res, findings: Iterable[str | tuple[Res, str]]):
+    """(resource, message) pairs of a stack check's findings on `subject` or other resources."""
+    return [(subject, f) if isinstance(f, str) else f for f in findings]
 
 
 def _metadata(

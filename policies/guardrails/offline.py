@@ -46,6 +46,8 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from . import PACK_NAME, PACK_VERSION, POLICIES, Guardrail
 from .core import GuardrailResourcePolicy
+from .suppressions import ACKNOWLEDGED
+from .suppressions import NAME as SUPPRESSION_REPORT
 
 LEVELS = {level.value: level for level in EnforcementLevel}
 LEVEL_TO_PROTO = {
@@ -80,6 +82,11 @@ class Finding:
     @property
     def blocking(self) -> bool:
         return self.enforcement == EnforcementLevel.MANDATORY.value
+
+    @property
+    def acknowledged(self) -> bool:
+        """A finding the stack suppressed with a written reason (shown, never blocking)."""
+        return self.policy == SUPPRESSION_REPORT and self.message.startswith(ACKNOWLEDGED)
 
 
 @dataclass(frozen=True)

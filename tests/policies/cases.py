@@ -1151,3 +1151,29 @@ bad(
     private_cluster,
     dict(namespace(), provider=via),
 )
+
+# --- suppressions ------------------------------------------------------------------------------
+P = "suppressed-findings"
+REASON = "Single-AZ until the data migration ends (CRM-42)."
+
+
+def suppressing(policy: str, name: str) -> dict[str, Any]:
+    entry = {"policy": policy, "resource": name, "reason": REASON, "config": {}}
+    return {P: {"suppressions": [entry]}}
+
+
+ok(P, "no suppressions", db_primary(multiAz=False))
+bad(
+    P,
+    "acknowledged",
+    f'Acknowledged rds-multi-az on aws:rds/instance:Instance "db" (reason: "{REASON}")',
+    db_primary(multiAz=False),
+    config=suppressing("rds-multi-az", "db"),
+)
+bad(
+    P,
+    "unused",
+    "is unused: the policy reports nothing on it",
+    db_primary(),
+    config=suppressing("rds-multi-az", "db"),
+)
