@@ -115,6 +115,26 @@ def bad(
     CASES.append(Case(policy, False, label, list(resources), needle, config or {}))
 
 
+def sources(port: int, *cidrs: str, v6: bool = False) -> list[dict[str, Any]]:
+    key = "ipv6CidrBlocks" if v6 else "cidrBlocks"
+    rule = {"protocol": "tcp", "fromPort": port, "toPort": port, key: list(cidrs)}
+    return [{**rule, "description": "partners"}]
+
+
+def ingress_rule(group: dict[str, Any], cidr: str, name: str = "a") -> dict[str, Any]:
+    """A standalone ingress rule of `group` on PostgreSQL's port."""
+    props = {
+        "securityGroupId": UNKNOWN,
+        "ipProtocol": "tcp",
+        "fromPort": 5432,
+        "toPort": 5432,
+        "cidrIpv4": cidr,
+        "description": "partner",
+    }
+    kind = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    return resource(kind, f"rule-{name}", props, deps={"securityGroupId": [group]})
+
+
 def replace_pod(**paths: Any) -> dict[str, Any]:
     return deployment(spec=pod_spec(**paths))
 
@@ -257,6 +277,42 @@ bad(
         "open",
         {"securityGroupId": "sg-1", "ipProtocol": "-1", "cidrIpv6": "::/0", "description": "x"},
     ),
+)
+
+ok(P, "a private /8", security_group(ingress=sources(5432, "10.0.0.0/8", "172.16.0.0/12")))
+ok(P, "a public /9 is below the threshold", security_group(ingress=sources(5432, "8.0.0.0/9")))
+bad(
+    P,
+    "internet split in halves",
+    "128.0.0.0/1",
+    security_group(ingress=sources(5432, "0.0.0.0/1", "128.0.0.0/1")),
+)
+bad(
+    P,
+    "a /8 worth of public blocks",
+    "44.128.0.0/9",
+    security_group(ingress=sources(22, "44.0.0.0/9", "44.128.0.0/9")),
+)
+bad(P, "IPv6 halves", "8000::/1", security_group(ingress=sources(22, "::/1", "8000::/1", v6=True)))
+bad(P, "not a CIDR fails closed", "everyone", security_group(ingress=sources(22, "everyone")))
+
+P = "security-group-public-address-space"
+ok(P, "VPC-only", security_group())
+ok(P, "load balancer 443", security_group("web", ingress=world_https(), tags=lb_tag))
+ok(
+    P,
+    "private rules",
+    (group := security_group()),
+    ingress_rule(group, "10.0.0.0/9"),
+    ingress_rule(group, "10.128.0.0/9", "b"),
+)
+bad(
+    P,
+    "public /9s split over rule resources",
+    "44.128.0.0/9",
+    (group := security_group()),
+    ingress_rule(group, "44.0.0.0/9"),
+    ingress_rule(group, "44.128.0.0/9", "b"),
 )
 
 P = "security-group-descriptions"
