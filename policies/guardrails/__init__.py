@@ -22,6 +22,7 @@ from . import (
     logs,
     network,
     operations,
+    paths,
     rds,
     residency,
     s3,
@@ -53,6 +54,7 @@ def _collect(*modules: ModuleType) -> list[Guardrail]:
 
 CHECKS = _collect(
     residency,
+    paths,
     network,
     compute,
     kms,

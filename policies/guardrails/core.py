@@ -393,7 +393,7 @@ class Stack:
         when ids are not) or, failing that, by an identity value (id, ARN, name) appearing in it.
         """
         found = [dep for dep in self._deps.get(res.urn, {}).get(prop, []) if dep.type in types]
-        values = set(_strings(res.peek(prop)))
+        values = set(all_strings(res.peek(prop)))
         if values:
             found += [
                 target
@@ -416,17 +416,17 @@ def identities(res: Res) -> set[str]:
     return names
 
 
-def _strings(value: Any) -> Iterator[str]:
+def all_strings(value: Any) -> Iterator[str]:
     """Every known string inside a (proxied) value."""
     if isinstance(value, str):
         if value not in UNKNOWN_SENTINELS:
             yield value
     elif isinstance(value, Mapping):
         for key in value:
-            yield from _strings(peek_item(value, key))
+            yield from all_strings(peek_item(value, key))
     elif isinstance(value, Sequence):
         for index in range(len(value)):
-            yield from _strings(peek_item(value, index))
+            yield from all_strings(peek_item(value, index))
 
 
 # --- policy wrappers -------------------------------------------------------------------------

@@ -285,7 +285,8 @@ def sg_descriptions(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
         "security group; splitting 0.0.0.0/0 into blocks is the same exposure."
     ),
     config={**LOAD_BALANCER_CONFIG, **WORLD_PREFIXES},
-    tags=["network", "public-exposure", "SH:EC2.18", "CKV_AWS_260", "AwsSolutions-EC23"],
+    tags=["network", "public-exposure", "SH:EC2.18", "AwsSolutions-EC23"],
+    reads={INGRESS_RULE, SG_RULE},
 )
 def sg_public_address_space(stack: Stack, group: Res, config: Mapping[str, Any]):
     rules = [(group, rule) for _, rule in _rules(group)]

@@ -144,7 +144,7 @@ def multi_az(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     severity=MEDIUM,
     remediation="Create aws.rds.Instance replicas with replicate_source_db=<primary>.identifier.",
     config={"minReplicas": integer(1, "Read replicas required per primary instance.", 0, 15)},
-    tags=["rds", "availability"],
+    tags=["rds", "availability", "WA:REL10-BP01"],
 )
 def read_replicas(stack: Stack, primary: Res, config: Mapping[str, Any]) -> Iterator[str]:
     if is_replica(primary):
@@ -415,7 +415,7 @@ def _is_literal(value: Any) -> bool:
         "Generate the password with pulumi_random.RandomPassword (its result is secret) or read "
         "it with config.require_secret; never pass a plain string."
     ),
-    tags=["rds", "secrets", "CKV_AWS_41", "AwsSolutions-SMG4"],
+    tags=["rds", "secrets", "CWE-798"],
 )
 def no_literal_password(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     password, _ = _password_props(res)
@@ -429,6 +429,8 @@ def no_literal_password(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 SECRET_VALUE_PROPS = ("secretString", "secretStringWo", "secretBinary")
+# What the check follows: the database, its password's source (pulumi-random), the secret.
+MASTER_SECRET_READS = frozenset({INSTANCE, CLUSTER, SECRET, SECRET_VERSION})
 
 
 def _stored_in(stack: Stack, res: Res, password: str) -> list[Res]:
@@ -487,6 +489,7 @@ def _stack_secret_problem(stack: Stack, res: Res, password: str) -> Iterator[str
         "pulumi_random.RandomPassword (or, without replicas, set master_user_secret_kms_key_id)."
     ),
     tags=["rds", "secrets", "encryption", "SecretsManagerUsingKMSKey", "CKV_AWS_149"],
+    reads=lambda kind: kind in MASTER_SECRET_READS or kind.startswith("random:"),
 )
 def master_secret_cmk(stack: Stack, res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     if is_replica(res):
@@ -514,7 +517,8 @@ MANAGED_PASSWORD_LIMITATION = (
         "Remove manage_master_user_password from the source; own the master password in the "
         "stack (pulumi_random secret stored in a CMK-encrypted Secrets Manager secret)."
     ),
-    tags=["rds", "availability", "secrets"],
+    tags=["rds", "availability", "RDS-UG:rds-secrets-manager-limitations"],
+    reads={INSTANCE},
 )
 def replica_of_managed_source(
     stack: Stack, replica: Res, config: Mapping[str, Any]

@@ -99,7 +99,7 @@ class SuppressionReport(StackValidationPolicy):
                 "accepts; remove suppressions reported as unused."
             ),
             config_schema=PolicyConfigSchema(properties={SUPPRESSIONS: schema}),
-            tags=["governance", "cdk-nag NagSuppressions"],
+            tags=["governance", "NagSuppressions (cdk-nag)"],
             validate=self._validate,
         )
         self.defaults = {SUPPRESSIONS: []}

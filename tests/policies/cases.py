@@ -7,6 +7,7 @@ of the policy at all.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1233,3 +1234,267 @@ bad(
     db_primary(),
     config=suppressing("rds-multi-az", "db"),
 )
+
+
+# --- paths data can leave by -------------------------------------------------------------------
+FAR = "us-east-1"
+
+
+def aws(kind: str, name: str, **props: Any) -> dict[str, Any]:
+    return resource(kind, name, props)
+
+
+def arn(service: str, resource_part: str, region: str = REGION) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource_part}"
+
+
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+QUEUE = "aws:sqs/queue:Queue"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+P = "residency-region-allowlist"
+ok(
+    P,
+    "in-region subscription",
+    aws(SUBSCRIPTION, "s", topic=arn("sns", "t"), protocol="sqs", endpoint=arn("sqs", "q")),
+)
+ok(P, "unknown in-stack target", aws(EVENT_TARGET, "t", rule="r", arn=UNKNOWN))
+ok(P, "labels are not paths", aws(QUEUE, "q", tags={"copy-of": arn("sqs", "q", FAR)}))
+bad(
+    P,
+    "SNS to a far queue",
+    FAR,
+    aws(SUBSCRIPTION, "s", topic=arn("sns", "t"), protocol="sqs", endpoint=arn("sqs", "q", FAR)),
+)
+bad(
+    P,
+    "SNS to a far HTTPS endpoint",
+    FAR,
+    aws(
+        SUBSCRIPTION,
+        "s",
+        topic=arn("sns", "t"),
+        protocol="https",
+        endpoint=f"https://api-gw.execute-api.{FAR}.amazonaws.com/hook",
+    ),
+)
+bad(
+    P,
+    "EventBridge to a far bus",
+    FAR,
+    aws(EVENT_TARGET, "t", rule="r", arn=arn("events", "event-bus/x", FAR)),
+)
+bad(
+    P,
+    "EventBridge rule dead letters far",
+    "deadLetterConfig",
+    aws(
+        EVENT_TARGET,
+        "t",
+        rule="r",
+        arn=arn("sqs", "q"),
+        deadLetterConfig={"arn": arn("sqs", "dlq", FAR)},
+    ),
+)
+bad(
+    P,
+    "SQS redrive in JSON",
+    "redrivePolicy",
+    aws(
+        QUEUE,
+        "q",
+        redrivePolicy=json.dumps(
+            {"deadLetterTargetArn": arn("sqs", "dlq", FAR), "maxReceiveCount": 5}
+        ),
+    ),
+)
+bad(
+    P,
+    "Lambda destination",
+    FAR,
+    aws(
+        INVOKE_CONFIG,
+        "i",
+        functionName="f",
+        destinationConfig={"onFailure": {"destination": arn("sqs", "dlq", FAR)}},
+    ),
+)
+bad(
+    P,
+    "Firehose to a far stream",
+    FAR,
+    aws(
+        FIREHOSE,
+        "f",
+        destination="extended_s3",
+        kinesisSourceConfiguration={
+            "kinesisStreamArn": arn("kinesis", "stream/s", FAR),
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+        },
+    ),
+)
+bad(
+    P,
+    "log destination",
+    FAR,
+    aws(
+        "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+        "l",
+        logGroup="g",
+        filterPattern="",
+        destinationArn=arn("firehose", "deliverystream/x", FAR),
+    ),
+)
+
+P = "resource-policy-no-public-principal"
+PUBLIC_READ = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+PINNED = {**PUBLIC_READ, "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}}
+ok(P, "TLS-only bucket policy", bucket_policy(bucket()))
+ok(P, "pinned to the account", bucket_policy(bucket(), policy=policy_json(PINNED)))
+ok(
+    P,
+    "topic for a service",
+    aws(
+        "aws:sns/topic:Topic",
+        "t",
+        kmsMasterKeyId=KEY_ARN,
+        policy=policy_json(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": "*",
+            }
+        ),
+    ),
+)
+bad(
+    P,
+    "public bucket read",
+    "Statement[0]",
+    bucket_policy(bucket(), policy=policy_json(PUBLIC_READ)),
+)
+bad(
+    P,
+    "public queue",
+    'Principal "*"',
+    aws(
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "q",
+        queueUrl="https://sqs",
+        policy=policy_json({**PUBLIC_READ, "Action": "sqs:SendMessage"}),
+    ),
+)
+bad(
+    P,
+    "public secret",
+    'Principal "*"',
+    aws(
+        "aws:secretsmanager/secretPolicy:SecretPolicy",
+        "s",
+        secretArn=UNKNOWN,
+        policy=policy_json({**PUBLIC_READ, "Principal": {"AWS": "*"}}),
+    ),
+)
+bad(
+    P,
+    "public ECR",
+    'Principal "*"',
+    aws(
+        "aws:ecr/repositoryPolicy:RepositoryPolicy",
+        "r",
+        repository="crm",
+        policy=policy_json({**PUBLIC_READ, "Action": "ecr:BatchGetImage"}),
+    ),
+)
+bad(
+    P,
+    "unreadable",
+    "cannot be read",
+    aws("aws:sns/topicPolicy:TopicPolicy", "t", arn=UNKNOWN, policy="{not json"),
+)
+
+P = "store-customer-managed-key"
+ok(P, "SNS with a CMK", aws("aws:sns/topic:Topic", "t", kmsMasterKeyId=KEY_ARN))
+ok(P, "SQS with a CMK", aws(QUEUE, "q", kmsMasterKeyId=UNKNOWN))
+ok(P, "backup vault", aws("aws:backup/vault:Vault", "v", kmsKeyArn=KEY_ARN))
+ok(
+    P,
+    "ECR KMS",
+    aws(
+        "aws:ecr/repository:Repository",
+        "r",
+        encryptionConfigurations=[{"encryptionType": "KMS", "kmsKey": KEY_ARN}],
+    ),
+)
+ok(P, "a log group's missing key is log-group-kms's", log_group(kmsKeyId=DELETE))
+bad(P, "SQS-managed SSE", "kmsMasterKeyId", aws(QUEUE, "q", sqsManagedSseEnabled=True))
+bad(P, "SQS AWS key", "alias/aws/sqs", aws(QUEUE, "q", kmsMasterKeyId="alias/aws/sqs"))
+bad(
+    P,
+    "SNS key in another region",
+    "eu-west-1",
+    aws("aws:sns/topic:Topic", "t", kmsMasterKeyId=KEY_ARN.replace(REGION, "eu-west-1")),
+)
+bad(P, "vault unencrypted", "kmsKeyArn", aws("aws:backup/vault:Vault", "v"))
+bad(
+    P,
+    "ECR AES256",
+    "encryptionConfigurations",
+    aws(
+        "aws:ecr/repository:Repository",
+        "r",
+        encryptionConfigurations=[{"encryptionType": "AES256"}],
+    ),
+)
+bad(
+    P,
+    "snapshot copy",
+    "kmsKeyId",
+    aws(
+        "aws:ebs/snapshotCopy:SnapshotCopy",
+        "c",
+        sourceSnapshotId="snap-1",
+        sourceRegion=REGION,
+        encrypted=True,
+    ),
+)
+bad(
+    P,
+    "key in another region",
+    "eu-west-1",
+    log_group(kmsKeyId=KEY_ARN.replace(REGION, "eu-west-1")),
+)
+
+SERVICE = "kubernetes:core/v1:Service"
+
+
+def service(kind: str, **annotations: str) -> dict[str, Any]:
+    props = {
+        "metadata": {"name": "twenty", "namespace": "crm", "annotations": annotations},
+        "spec": {"type": kind, "ports": [{"port": 3000}], "selector": {"app": "twenty"}},
+    }
+    return resource(SERVICE, "twenty", props)
+
+
+P = "k8s-no-public-endpoints"
+ok(P, "ClusterIP", service("ClusterIP"))
+ok(
+    P,
+    "internal NLB",
+    service("LoadBalancer", **{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}),
+)
+ok(P, "internal Ingress", ingress(**{f"{ALB}scheme": "internal"}))
+bad(P, "public LoadBalancer", "must be explicitly internal", service("LoadBalancer"))
+bad(
+    P,
+    "internet-facing NLB",
+    '"internet-facing"',
+    service(
+        "LoadBalancer", **{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+    ),
+)
+bad(P, "NodePort", "NodePort", service("NodePort"))
+bad(P, "internet-facing Ingress", "internet-facing", ingress())
+bad(P, "Ingress without a scheme", "unset", ingress(**{f"{ALB}scheme": None}))

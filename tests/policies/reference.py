@@ -30,10 +30,11 @@ from .fixtures import (
     eks_cluster,
     flow_log,
     hpa,
-    ingress,
     job,
     kms_key,
     launch_template,
+    listener,
+    load_balancer,
     locked_bucket,
     log_bucket,
     log_group,
@@ -50,6 +51,7 @@ from .fixtures import (
     stack_owned_master_secret,
     vault_lock,
     vpc,
+    waf_association,
     with_timeout,
 )
 
@@ -267,7 +269,11 @@ def _workloads(dev: bool) -> list[dict[str, Any]]:
         worker,
         hpa(server, min_replicas=1 if dev else 2),
         with_timeout(change(job(), spec__activeDeadlineSeconds=1800), 1800),
-        ingress(),
+        # The edge is the platform's ALB, not an Ingress (workloads bind to its target group).
+        (alb := load_balancer()),
+        listener("HTTPS"),
+        listener("HTTP"),
+        waf_association(alb),
         resource(
             "kubernetes:helm.sh/v3:Release",
             "lb-controller",

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 from policies.guardrails import PACK_NAME, PACK_VERSION, POLICIES
 from policies.guardrails.core import SUPPRESSIONS
@@ -62,6 +63,34 @@ def test_every_policy_is_fully_described() -> None:
         for name, spec in (schema.properties if schema else {}).items():
             assert name != "enforcementLevel"
             assert spec.get("description") and spec.get("type"), (policy.name, name)
+
+
+def controls(policy) -> list[str]:
+    """The external controls a policy implements: its tags that name one (capitalised ids)."""
+    return [tag for tag in policy.tags if tag[:1].isupper()]
+
+
+def test_every_policy_maps_to_external_controls_in_the_readme() -> None:
+    readme = (PACK_DIR / "README.md").read_text()
+    for policy in POLICIES:
+        assert controls(policy), f"{policy.name} maps to no external control"
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{policy.name}` |"))
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert cells[1:5] == [
+            policy.tags[0],
+            policy.severity.value,
+            policy.enforcement_level.value,
+            "stack" if isinstance(policy, StackValidationPolicy) else "resource",
+        ], row
+        assert cells[-1] == ", ".join(f"`{c}`" for c in controls(policy)), row
+
+
+def test_readme_publishes_the_count_per_category() -> None:
+    readme = (PACK_DIR / "README.md").read_text()
+    counts = Counter(policy.tags[0] for policy in POLICIES)
+    for category, count in counts.items():
+        assert f"\n| {category} | {count} |\n" in readme, category
+    assert f"\n{len(POLICIES)} policies" in readme
 
 
 def test_readme_lists_every_policy_and_property() -> None:
