@@ -1498,3 +1498,39 @@ bad(
 bad(P, "NodePort", "NodePort", service("NodePort"))
 bad(P, "internet-facing Ingress", "internet-facing", ingress())
 bad(P, "Ingress without a scheme", "unset", ingress(**{f"{ALB}scheme": None}))
+
+# Locked backups copied in-jurisdiction: a plan copying to a locked, CMK-encrypted vault of the
+# DR region (an allowed one), and the same plan pointed outside.
+DR_REGION = "eu-west-1"
+DR_PROVIDER = change(AWS_PROVIDER, region=DR_REGION)
+DR_VAULT = arn("backup", "backup-vault:crm-dr", DR_REGION)
+
+
+def backup_plan(destination: str) -> dict[str, Any]:
+    rule = {
+        "ruleName": "daily",
+        "targetVaultName": "crm",
+        "schedule": "cron(0 3 * * ? *)",
+        "copyActions": [{"destinationVaultArn": destination, "lifecycle": {"deleteAfter": 35}}],
+    }
+    return aws("aws:backup/plan:Plan", "crm", rules=[rule])
+
+
+locked_dr_vault = [
+    resource(
+        "aws:backup/vault:Vault",
+        "crm-dr",
+        {"kmsKeyArn": KEY_ARN.replace(REGION, DR_REGION)},
+        provider=DR_PROVIDER,
+    ),
+    resource(
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        "crm-dr-lock",
+        {"backupVaultName": "crm-dr", "minRetentionDays": 7, "maxRetentionDays": 35},
+        provider=DR_PROVIDER,
+    ),
+]
+for P in ("residency-copy-destinations", "residency-region-allowlist"):
+    ok(P, "locked backups copied in-jurisdiction", backup_plan(DR_VAULT), *locked_dr_vault)
+    bad(P, "backups copied abroad", FAR, backup_plan(DR_VAULT.replace(DR_REGION, FAR)))
+ok("store-customer-managed-key", "locked DR vault with its region's key", *locked_dr_vault)
