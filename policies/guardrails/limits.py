@@ -233,6 +233,13 @@ END_OF_STANDARD_SUPPORT = {
 }
 DAY = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 DATE = f"^{DAY}$"
+CALENDAR_TAGS = [
+    "eks",
+    "patching",
+    "upgrade-calendar",
+    "documented-limit",
+    "Source:EKS User Guide, Kubernetes version lifecycle",
+]
 CALENDAR_CONFIG = {
     "endOfStandardSupport": {
         "type": "object",
@@ -279,13 +286,7 @@ def standard_support_end(res: Res, config: Mapping[str, Any]) -> tuple[Any, Any]
         **CALENDAR_CONFIG,
         "warnDays": integer(60, "Days before the end of standard support to start warning.", 1),
     },
-    tags=[
-        "eks",
-        "patching",
-        "upgrade-calendar",
-        "documented-limit",
-        "Source:EKS User Guide, Kubernetes version lifecycle",
-    ],
+    tags=CALENDAR_TAGS,
 )
 def standard_support_ending(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     version, end = standard_support_end(res, config)
@@ -311,13 +312,7 @@ def standard_support_ending(res: Res, config: Mapping[str, Any]) -> Iterator[str
         "add the version's end date from AWS's EKS release calendar to endOfStandardSupport."
     ),
     config=CALENDAR_CONFIG,
-    tags=[
-        "eks",
-        "patching",
-        "upgrade-calendar",
-        "documented-limit",
-        "Source:EKS User Guide, Kubernetes version lifecycle",
-    ],
+    tags=CALENDAR_TAGS,
 )
 def standard_support_ended(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     version, end = standard_support_end(res, config)
