@@ -16,10 +16,13 @@ Security and residency policies stay mandatory everywhere. What differs between 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from policies.guardrails import CHECKS
+from policies.guardrails.core import MIN_REASON_LENGTH, SUPPRESSIONS
 from policies.guardrails.limits import END_OF_STANDARD_SUPPORT
+from policies.guardrails.suppressions import NAME as SUPPRESSION_REPORT
 
 from .settings import StackSettings
 from .settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
@@ -73,6 +76,7 @@ def build_policy_config(
     require_waf: bool = False,
     eks_support_end: dict[str, str] | None = None,
     adopting: Sequence[str] = (),
+    suppressions: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
     """The JSON document for `--policy-pack-config`.
 
@@ -87,6 +91,9 @@ def build_policy_config(
     eks_support_end: end of EKS standard support per version (YYYY-MM-DD) for versions the
         pack's calendar does not date yet (merged over the pack's table).
     adopting: policies reported as advisories while the stack is adopting them (see ADOPTING).
+    suppressions: `{"policy", "resource" (logical name or URN), "reason"}` entries: the policy
+        does not report on that resource; `suppressed-findings` shows each one as acknowledged
+        with its reason, and reports the ones that match nothing.
     """
     if environment not in ENVIRONMENTS:
         raise ValueError(f"environment must be one of {', '.join(ENVIRONMENTS)}: {environment!r}")
@@ -119,7 +126,51 @@ def build_policy_config(
             config[name] = {"endOfStandardSupport": calendar}
     for name in adopting:
         config.setdefault(name, {})["enforcementLevel"] = "advisory"
+    _suppress(config, [_checked(index, entry) for index, entry in enumerate(suppressions)])
     return config
+
+
+SUPPRESSIBLE = frozenset(policy.name for policy in CHECKS)
+SUPPRESSION_KEYS = ("policy", "resource", "reason")
+
+
+def _checked(index: int, entry: Mapping[str, str]) -> dict[str, str]:
+    """One suppression, or ValueError naming the entry, the bad value and what is allowed."""
+    where = f"suppressions[{index}]"
+    if not isinstance(entry, Mapping) or sorted(entry) != sorted(SUPPRESSION_KEYS):
+        keys = sorted(entry) if isinstance(entry, Mapping) else entry
+        raise ValueError(f"{where}: {keys!r} must have exactly the keys policy, resource, reason")
+    policy, resource, reason = (entry[key] for key in SUPPRESSION_KEYS)
+    if policy not in SUPPRESSIBLE:
+        raise ValueError(f"{where}.policy: {policy!r} is not a policy of the pack")
+    if not isinstance(resource, str) or not resource.strip():
+        raise ValueError(f"{where}.resource: {resource!r} must name a resource (name or URN)")
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ValueError(
+            f"{where}.reason: {reason!r} is too short; write why, in at least "
+            f"{MIN_REASON_LENGTH} characters"
+        )
+    return {"policy": policy, "resource": resource, "reason": reason.strip()}
+
+
+def _suppress(config: dict[str, Any], entries: list[dict[str, str]]) -> None:
+    """Write each suppression into its policy's config and the report's (with that config)."""
+    pairs = [(entry["policy"], entry["resource"]) for entry in entries]
+    repeated = sorted({pair for pair in pairs if pairs.count(pair) > 1})
+    if repeated:
+        raise ValueError(f"suppressions: {repeated!r} are suppressed more than once")
+    for entry in entries:
+        target = config.setdefault(entry["policy"], {})
+        target.setdefault(SUPPRESSIONS, []).append(
+            {"resource": entry["resource"], "reason": entry["reason"]}
+        )
+    report = [{**entry, "config": _properties(config[entry["policy"]])} for entry in entries]
+    if report:
+        config[SUPPRESSION_REPORT] = {SUPPRESSIONS: report}
+
+
+def _properties(settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k not in ("enforcementLevel", SUPPRESSIONS)}
 
 
 def policy_config_for(settings: StackSettings) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from . import (
     logs,
     network,
     operations,
+    paths,
     rds,
     residency,
     s3,
@@ -29,6 +30,7 @@ from . import (
 )
 from .core import GuardrailResourcePolicy, GuardrailStackPolicy
 from .secrets import install
+from .suppressions import SuppressionReport
 
 PACK_NAME = "crm-guardrails"
 # Keep equal to `version` in PulumiPolicy.yaml (a test checks it).
@@ -38,7 +40,7 @@ PACK_DESCRIPTION = (
     "and Kubernetes."
 )
 
-Guardrail = GuardrailResourcePolicy | GuardrailStackPolicy
+Guardrail = GuardrailResourcePolicy | GuardrailStackPolicy | SuppressionReport
 
 
 def _collect(*modules: ModuleType) -> list[Guardrail]:
@@ -50,8 +52,9 @@ def _collect(*modules: ModuleType) -> list[Guardrail]:
     ]
 
 
-POLICIES: list[Guardrail] = _collect(
+CHECKS = _collect(
     residency,
+    paths,
     network,
     compute,
     kms,
@@ -67,6 +70,7 @@ POLICIES: list[Guardrail] = _collect(
     operations,
     limits,
 )
+POLICIES: list[Guardrail] = [*CHECKS, SuppressionReport(CHECKS)]
 
 install()
 

@@ -382,6 +382,10 @@ class Stack:
     def of_type(self, types: Collection[str]) -> list[Res]:
         return [res for res in self.resources if res.type in types]
 
+    def sources(self, res: Res, prop: str) -> list[Res]:
+        """Every resource of the stack that the value of `res.prop` is computed from."""
+        return list(self._deps.get(res.urn, {}).get(prop, []))
+
     def refs(self, res: Res, prop: str, types: Collection[str]) -> list[Res]:
         """Resources of `types` that `res.prop` points to.
 
@@ -389,7 +393,7 @@ class Stack:
         when ids are not) or, failing that, by an identity value (id, ARN, name) appearing in it.
         """
         found = [dep for dep in self._deps.get(res.urn, {}).get(prop, []) if dep.type in types]
-        values = set(_strings(res.peek(prop)))
+        values = set(all_strings(res.peek(prop)))
         if values:
             found += [
                 target
@@ -412,17 +416,17 @@ def identities(res: Res) -> set[str]:
     return names
 
 
-def _strings(value: Any) -> Iterator[str]:
+def all_strings(value: Any) -> Iterator[str]:
     """Every known string inside a (proxied) value."""
     if isinstance(value, str):
         if value not in UNKNOWN_SENTINELS:
             yield value
     elif isinstance(value, Mapping):
         for key in value:
-            yield from _strings(peek_item(value, key))
+            yield from all_strings(peek_item(value, key))
     elif isinstance(value, Sequence):
         for index in range(len(value)):
-            yield from _strings(peek_item(value, index))
+            yield from all_strings(peek_item(value, index))
 
 
 # --- policy wrappers -------------------------------------------------------------------------
@@ -433,12 +437,38 @@ ResourceCheck = Callable[[Res, Config], Iterable[str]]
 StackCheck = Callable[[Stack, Res, Config], Iterable[str | tuple[Res, str]]]
 
 
+MIN_REASON_LENGTH = 10
+SUPPRESSIONS = "suppressions"
+SUPPRESSION_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "resource": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "minLength": MIN_REASON_LENGTH},
+        },
+        "required": ["resource", "reason"],
+        "additionalProperties": False,
+    },
+    "default": [],
+    "description": "Resources (logical name or URN) this policy does not report, each with the "
+    "written reason; the policy `suppressed-findings` shows them as acknowledged.",
+}
+
+
 def _schema(config: Mapping[str, dict[str, Any]] | None, required: list[str] | None):
-    return PolicyConfigSchema(properties=dict(config), required=required) if config else None
+    properties = {**(config or {}), SUPPRESSIONS: SUPPRESSION_SCHEMA}
+    return PolicyConfigSchema(properties=properties, required=required)
 
 
 def _defaults(config: Mapping[str, dict[str, Any]] | None) -> dict[str, Any]:
-    return {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
+    found = {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
+    return {**found, SUPPRESSIONS: []}
+
+
+def suppressed(res: Res, config: Config) -> bool:
+    """Whether the policy's config suppresses its findings on `res` (by name or URN)."""
+    return any(entry["resource"] in (res.name, res.urn) for entry in config.get(SUPPRESSIONS, ()))
 
 
 class GuardrailResourcePolicy(ResourceValidationPolicy):
@@ -465,7 +495,10 @@ class GuardrailResourcePolicy(ResourceValidationPolicy):
             return
         # The engine fills schema defaults; merging them again keeps direct calls working too.
         config = {**self.defaults, **args.get_config()}
-        for message in self.check(Res.of(args), config):
+        res = Res.of(args)
+        if suppressed(res, config):
+            return
+        for message in self.check(res, config):
             report(message, None)
 
 
@@ -509,9 +542,14 @@ class GuardrailStackPolicy(StackValidationPolicy):
                 findings = list(self.check(stack, subject, config))
             except UnknownValueError:
                 continue
-            for finding in findings:
-                res, message = (subject, finding) if isinstance(finding, str) else finding
-                report(message, res.urn)
+            for res, message in findings_about(subject, findings):
+                if not suppressed(res, config):
+                    report(message, res.urn)
+
+
+def findings_about(subject: Res, findings: Iterable[str | tuple[Res, str]]):
+    """(resource, message) pairs of a stack check's findings on `subject` or other resources."""
+    return [(subject, f) if isinstance(f, str) else f for f in findings]
 
 
 def _metadata(

@@ -156,7 +156,7 @@ def nodegroup_no_ssh(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
         "minSubnets": integer(2, "Subnets (one per AZ) a node group must span.", 1, 6),
         "minNodes": integer(2, "Smallest allowed scalingConfig.minSize.", 1, 100),
     },
-    tags=["eks", "availability"],
+    tags=["eks", "availability", "WA:REL10-BP01"],
 )
 def nodegroup_multi_az(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     subnets = res.get("subnetIds")

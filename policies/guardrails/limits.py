@@ -124,7 +124,7 @@ def _endpoint_services(stack: Stack) -> set[str]:
             PRIVATE_REGISTRIES, "Regexes of image references pullable without internet access."
         ),
     },
-    tags=["eks", "network", "documented-limit"],
+    tags=["eks", "network", "documented-limit", "Source:EKS User Guide, private clusters"],
     reads=WORKLOADS | {CLUSTER, SUBNET, ROUTE_TABLE, ROUTE, ASSOCIATION, ENDPOINT},
 )
 def private_cluster_endpoints(
@@ -190,7 +190,7 @@ def _source(stack: Stack, replica: Res, default: str | None) -> tuple[Any, Any]:
         "it is promoted (or reboot it once after creation so the group takes effect)."
     ),
     config={"defaultRegion": DEFAULT_REGION},
-    tags=["rds", "replication", "documented-limit"],
+    tags=["rds", "replication", "documented-limit", "Source:terraform-provider-aws #40089"],
     reads={RDS_INSTANCE},
 )
 def cross_region_replica_parameter_group(
@@ -233,6 +233,13 @@ END_OF_STANDARD_SUPPORT = {
 }
 DAY = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 DATE = f"^{DAY}$"
+CALENDAR_TAGS = [
+    "eks",
+    "patching",
+    "upgrade-calendar",
+    "documented-limit",
+    "Source:EKS User Guide, Kubernetes version lifecycle",
+]
 CALENDAR_CONFIG = {
     "endOfStandardSupport": {
         "type": "object",
@@ -279,7 +286,7 @@ def standard_support_end(res: Res, config: Mapping[str, Any]) -> tuple[Any, Any]
         **CALENDAR_CONFIG,
         "warnDays": integer(60, "Days before the end of standard support to start warning.", 1),
     },
-    tags=["eks", "patching", "upgrade-calendar", "documented-limit"],
+    tags=CALENDAR_TAGS,
 )
 def standard_support_ending(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     version, end = standard_support_end(res, config)
@@ -305,7 +312,7 @@ def standard_support_ending(res: Res, config: Mapping[str, Any]) -> Iterator[str
         "add the version's end date from AWS's EKS release calendar to endOfStandardSupport."
     ),
     config=CALENDAR_CONFIG,
-    tags=["eks", "patching", "upgrade-calendar", "documented-limit"],
+    tags=CALENDAR_TAGS,
 )
 def standard_support_ended(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     version, end = standard_support_end(res, config)
@@ -354,7 +361,12 @@ def _targeted_clusters(stack: Stack, provider: Res) -> list[Res]:
         "Split the stacks: a platform stack owns the cluster (private API) and a workloads stack "
         "deploys the Kubernetes objects from a runner inside the VPC."
     ),
-    tags=["eks", "deployment", "documented-limit"],
+    tags=[
+        "eks",
+        "deployment",
+        "documented-limit",
+        "Source:EKS User Guide, cluster API server endpoint",
+    ],
     reads=lambda kind: kind == CLUSTER or kind.startswith(("kubernetes:", K8S_PROVIDER)),
 )
 def private_api_deploy_path(

@@ -45,7 +45,9 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from . import PACK_NAME, PACK_VERSION, POLICIES, Guardrail
-from .core import GuardrailResourcePolicy
+from .core import SUPPRESSIONS, GuardrailResourcePolicy
+from .suppressions import ACKNOWLEDGED
+from .suppressions import NAME as SUPPRESSION_REPORT
 
 LEVELS = {level.value: level for level in EnforcementLevel}
 LEVEL_TO_PROTO = {
@@ -80,6 +82,11 @@ class Finding:
     @property
     def blocking(self) -> bool:
         return self.enforcement == EnforcementLevel.MANDATORY.value
+
+    @property
+    def acknowledged(self) -> bool:
+        """A finding the stack suppressed with a written reason (shown, never blocking)."""
+        return self.policy == SUPPRESSION_REPORT and self.message.startswith(ACKNOWLEDGED)
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,12 @@ def _stack_request(resources: Iterable[Mapping[str, Any]]) -> proto.AnalyzeStack
     return request
 
 
+def _may_report(policy: Guardrail, settings: Mapping[str, PolicySettings]) -> bool:
+    """False for the suppression report of a stack without suppressions: it has nothing to say,
+    and skipping it spares a pass over every resource."""
+    return policy.name != SUPPRESSION_REPORT or bool(settings[policy.name].properties[SUPPRESSIONS])
+
+
 class _Gate:
     """The reconciled config with its configured servicers, reused while the config is the same."""
 
@@ -239,7 +252,11 @@ class _Gate:
             if self.settings[policy.name].level != EnforcementLevel.DISABLED
         ]
         self._by_type: dict[str, _PolicyAnalyzerServicer | None] = {}
-        stack = [p for p in self.enabled if not isinstance(p, GuardrailResourcePolicy)]
+        stack = [
+            p
+            for p in self.enabled
+            if not isinstance(p, GuardrailResourcePolicy) and _may_report(p, self.settings)
+        ]
         whole = [p for p in stack if getattr(p, "reads", None) is None]
         self.stack = _servicer(whole, self.settings) if whole else None
         self.focused = [(p.reads, _servicer([p], self.settings)) for p in stack if p not in whole]

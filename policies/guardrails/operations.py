@@ -81,7 +81,7 @@ def lock_problem(stack: Stack, vault: Res, config: Mapping[str, Any]) -> str | N
         "changeable_for_days)."
     ),
     config=COMPLIANCE,
-    tags=["backup", "protection", "ransomware"],
+    tags=["backup", "protection", "ransomware", "Source:AWS Backup Vault Lock"],
     reads={VAULT, VAULT_LOCK},
 )
 def vault_lock(stack: Stack, vault: Res, config: Mapping[str, Any]) -> Iterator[str]:
@@ -167,7 +167,7 @@ def _copy_destinations(plan: Res) -> Iterator[tuple[str, Any]]:
     ),
     config={"allowedRegions": ALLOWED_REGIONS, "defaultRegion": DEFAULT_REGION},
     required=["allowedRegions"],
-    tags=["backup", "residency"],
+    tags=["backup", "residency", "SCP aws:RequestedRegion"],
     reads={PLAN, VAULT},
 )
 def copy_destinations(stack: Stack, plan: Res, config: Mapping[str, Any]) -> Iterator[str]:

@@ -33,6 +33,7 @@ from .core import (
     stack_policy,
     strings,
 )
+from .secrets import is_secret
 
 INSTANCE = "aws:rds/instance:Instance"
 CLUSTER = "aws:rds/cluster:Cluster"
@@ -143,7 +144,7 @@ def multi_az(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     severity=MEDIUM,
     remediation="Create aws.rds.Instance replicas with replicate_source_db=<primary>.identifier.",
     config={"minReplicas": integer(1, "Read replicas required per primary instance.", 0, 15)},
-    tags=["rds", "availability"],
+    tags=["rds", "availability", "WA:REL10-BP01"],
 )
 def read_replicas(stack: Stack, primary: Res, config: Mapping[str, Any]) -> Iterator[str]:
     if is_replica(primary):
@@ -400,35 +401,140 @@ def _password_props(res: Res) -> tuple[str, str]:
     )
 
 
+def _is_literal(value: Any) -> bool:
+    """A known value that is not a Pulumi secret: it sits in config and state in plain text."""
+    return value is not None and value is not UNKNOWN and value != "" and not is_secret(value)
+
+
 @resource_policy(
-    "rds-managed-master-password",
+    "rds-no-literal-password",
     types={INSTANCE, CLUSTER},
-    description="The master password must be managed by RDS in Secrets Manager with a CMK.",
-    severity=MEDIUM,
+    description="A master password must never be a literal: only a Pulumi secret is accepted.",
+    severity=CRITICAL,
     remediation=(
-        "Set manage_master_user_password=True and master_user_secret_kms_key_id; remove password."
+        "Generate the password with pulumi_random.RandomPassword (its result is secret) or read "
+        "it with config.require_secret; never pass a plain string."
     ),
-    tags=["rds", "secrets", "SH:RDS.25"],
+    tags=["rds", "secrets", "CWE-798"],
 )
-def managed_master_password(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
+def no_literal_password(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
+    password, _ = _password_props(res)
+    if _is_literal(res.peek(password)):
+        yield (
+            f"{res.label} sets {password} to a plain (non-secret) value, which would be stored "
+            "in the stack's config and state in clear text; it must be a Pulumi secret."
+        )
+
+
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+SECRET_VALUE_PROPS = ("secretString", "secretStringWo", "secretBinary")
+# What the check follows: the database, its password's source (pulumi-random), the secret.
+MASTER_SECRET_READS = frozenset({INSTANCE, CLUSTER, SECRET, SECRET_VERSION})
+
+
+def _stored_in(stack: Stack, res: Res, password: str) -> list[Res]:
+    """Secret versions whose value is computed from what the password is computed from."""
+    origins = {source.urn for source in stack.sources(res, password)}
+    return [
+        version
+        for version in stack.of_type({SECRET_VERSION})
+        if any(
+            origins & {source.urn for source in stack.sources(version, prop)}
+            for prop in SECRET_VALUE_PROPS
+        )
+    ]
+
+
+def _managed_secret_problem(res: Res) -> Iterator[str]:
+    if not res.present("masterUserSecretKmsKeyId"):
+        yield (
+            f"{res.label} lets RDS manage the master secret but leaves masterUserSecretKmsKeyId "
+            "unset; the secret must be encrypted with a customer-managed key."
+        )
+
+
+def _stack_secret_problem(stack: Stack, res: Res, password: str) -> Iterator[str]:
+    versions = _stored_in(stack, res, password)
+    if not versions:
+        yield (
+            f"{res.label} sets {password}, but no {SECRET_VERSION} of this stack stores a value "
+            f"computed from the same source; store the master credentials in a Secrets Manager "
+            "secret of the stack."
+        )
+    for version in versions:
+        secrets = stack.refs(version, "secretId", {SECRET})
+        if not secrets:
+            yield (
+                f"{res.label} keeps its master password in {version.label}, whose secretId names "
+                "no aws:secretsmanager/secret:Secret of this stack; its key cannot be verified."
+            )
+        for secret in secrets:
+            if not secret.present("kmsKeyId"):
+                yield (
+                    f"{res.label} keeps its master password in {secret.label}, which leaves "
+                    "kmsKeyId unset (AWS-managed key); set a customer-managed key."
+                )
+
+
+@stack_policy(
+    "rds-master-secret-cmk",
+    subjects={INSTANCE, CLUSTER},
+    description="The master password must be kept in a Secrets Manager secret encrypted with a "
+    "customer-managed KMS key.",
+    severity=HIGH,
+    remediation=(
+        "Store the generated password in an aws.secretsmanager.Secret with kms_key_id=<CMK> "
+        "through an aws.secretsmanager.SecretVersion whose secret_string is built from the same "
+        "pulumi_random.RandomPassword (or, without replicas, set master_user_secret_kms_key_id)."
+    ),
+    tags=["rds", "secrets", "encryption", "SecretsManagerUsingKMSKey", "CKV_AWS_149"],
+    reads=lambda kind: kind in MASTER_SECRET_READS or kind.startswith("random:"),
+)
+def master_secret_cmk(stack: Stack, res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     if is_replica(res):
         return
     password, _ = _password_props(res)
-    if res.present(password):
-        yield (
-            f"{res.label} sets {password} (value [secret]); the master password must not be "
-            "passed in, it must be managed by RDS (manageMasterUserPassword = true)."
-        )
-    if not as_bool(res.get("manageMasterUserPassword")):
-        yield (
-            f"{res.label} sets manageMasterUserPassword to "
-            f"{show(res.get('manageMasterUserPassword'))}; it must be true."
-        )
-    elif not res.present("masterUserSecretKmsKeyId"):
-        yield (
-            f"{res.label} leaves masterUserSecretKmsKeyId unset; the managed secret must be "
-            "encrypted with a customer-managed key."
-        )
+    if as_bool(res.peek("manageMasterUserPassword")):
+        yield from _managed_secret_problem(res)
+    elif res.present(password):
+        yield from _stack_secret_problem(stack, res, password)
+
+
+MANAGED_PASSWORD_LIMITATION = (
+    'Amazon RDS User Guide, "Limitations for Secrets Manager integration with Amazon RDS": RDS '
+    "does not create a read replica of a source whose master password it manages with Secrets "
+    "Manager, for every engine but RDS for SQL Server"
+)
+
+
+@stack_policy(
+    "rds-replica-of-managed-password-source",
+    subjects={INSTANCE},
+    description="A read replica must not replicate a source whose master password RDS manages.",
+    severity=HIGH,
+    remediation=(
+        "Remove manage_master_user_password from the source; own the master password in the "
+        "stack (pulumi_random secret stored in a CMK-encrypted Secrets Manager secret)."
+    ),
+    tags=["rds", "availability", "RDS-UG:rds-secrets-manager-limitations"],
+    reads={INSTANCE},
+)
+def replica_of_managed_source(
+    stack: Stack, replica: Res, config: Mapping[str, Any]
+) -> Iterator[str]:
+    if not is_replica(replica):
+        return
+    for source in stack.refs(replica, "replicateSourceDb", {INSTANCE}):
+        engine = source.peek("engine")
+        if isinstance(engine, str) and engine.startswith("sqlserver"):
+            continue
+        if as_bool(source.peek("manageMasterUserPassword")):
+            yield (
+                f"{replica.label} replicates {source.label} (replicateSourceDb), whose master "
+                f"password RDS manages (manageMasterUserPassword); {MANAGED_PASSWORD_LIMITATION}, "
+                "so the replica cannot be created."
+            )
 
 
 @resource_policy(

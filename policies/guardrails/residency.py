@@ -12,6 +12,7 @@ during preview comes from a resource of this stack, whose own region this pack c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from .core import (
     Path,
     Res,
     Stack,
+    all_strings,
     arn_region,
     as_bool,
     boolean,
@@ -135,6 +137,31 @@ COPY_TYPES = frozenset(
 )
 
 
+# An ARN's region field, or a regional AWS endpoint host (sqs.eu-west-1.amazonaws.com, ...).
+ARN_REGION = re.compile(r"\barn:[\w-]+:[\w-]+:([a-z]{2}(?:-[a-z]+)+-\d+):")
+HOST_REGION = re.compile(r"\b[\w.-]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?\b")
+
+# Reviewed inputs that name a place without moving data there: labels and free text.
+NOT_DATA_PATHS = frozenset({"tags", "tagsAll", "description", "name", "namePrefix"})
+
+
+def named_regions(text: str) -> set[str]:
+    """Regions named by the ARNs and AWS endpoints inside `text` (JSON documents included)."""
+    return {m.group(1) for pattern in (ARN_REGION, HOST_REGION) for m in pattern.finditer(text)}
+
+
+def destination_problems(res: Res, allowed: list[str]) -> Iterator[str]:
+    """Inputs of `res` that name an ARN or AWS endpoint outside `allowed` (labels excepted)."""
+    for prop in sorted(set(res.props) - NOT_DATA_PATHS - {"region"}):
+        regions = {r for text in all_strings(res.peek(prop)) for r in named_regions(text)}
+        outside = sorted(regions - set(allowed))
+        if outside:
+            yield (
+                f"{res.label} sends data through {prop}, which names region(s) "
+                f"{show_list(outside)}; destinations must be in {show_list(allowed)}."
+            )
+
+
 def is_regional_aws(resource_type: str) -> bool:
     if resource_type == AWS_PROVIDER:
         return True
@@ -192,24 +219,29 @@ def _region_problem(label: str, region: Any, source: str, allowed: list[str]) ->
 @resource_policy(
     "residency-region-allowlist",
     types=is_regional_aws,
-    description="Regional AWS resources and AWS providers must be in an allowed region.",
+    description="Regional AWS resources, AWS providers and every ARN or AWS endpoint an input "
+    "names must be in an allowed region.",
     severity=CRITICAL,
     remediation=(
-        "Set the provider's region (or the resource's region input) to an allowed region. "
-        "Allowed regions come from the policy config allowedRegions."
+        "Set the provider's region (or the resource's region input) to an allowed region, and "
+        "point subscriptions, targets, queues, streams, destinations and peers at resources in "
+        "an allowed region (only labels: tags, description, name are exempt). Allowed regions "
+        "come from the policy config allowedRegions."
     ),
     config={
         "allowedRegions": ALLOWED_REGIONS,
         "defaultRegion": DEFAULT_REGION,
     },
     required=["allowedRegions"],
-    tags=["residency", "SCP aws:RequestedRegion", "CT.MULTISERVICE.PV.1"],
+    tags=["residency", "replication", "SCP aws:RequestedRegion", "CT.MULTISERVICE.PV.1"],
 )
 def region_allowlist(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     region, source = effective_region(res, config.get("defaultRegion"))
     problem = _region_problem(res.label, region, source, _allowed(config))
     if problem:
         yield problem
+    # One policy for both: a second one on every AWS resource would double the gate's work.
+    yield from destination_problems(res, _allowed(config))
 
 
 # --- copy destinations -----------------------------------------------------------------------
@@ -286,7 +318,7 @@ def _nested_arns(res: Res, path: Path, allowed: list[str], what: str) -> Iterato
     ),
     config={"allowedRegions": ALLOWED_REGIONS, "allowMultiRegionReplication": ALLOW_MULTI_REGION},
     required=["allowedRegions"],
-    tags=["residency", "replication", "backup"],
+    tags=["residency", "replication", "backup", "SCP aws:RequestedRegion"],
 )
 def copy_destinations(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     allowed = _allowed(config)
@@ -356,7 +388,7 @@ def copy_destinations(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     ),
     config={"allowedRegions": ALLOWED_REGIONS, "defaultRegion": DEFAULT_REGION},
     required=["allowedRegions"],
-    tags=["residency", "s3", "replication"],
+    tags=["residency", "s3", "replication", "SCP aws:RequestedRegion"],
 )
 def s3_replication(stack: Stack, res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     prop = "rules" if res.type in REPLICATION_CONFIGS else "replicationConfiguration"

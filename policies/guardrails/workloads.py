@@ -117,7 +117,12 @@ def serving_services(stack: Stack, workload: Res) -> list[Res]:
         "docs, pod_readiness_gate.md), so a rollout waits until new pods are healthy targets."
     ),
     config={"albIngressClasses": INGRESS_CLASSES},
-    tags=["kubernetes", "availability", "zero-downtime"],
+    tags=[
+        "kubernetes",
+        "availability",
+        "zero-downtime",
+        "Source:AWS Load Balancer Controller, pod readiness gate",
+    ],
     reads=LONG_RUNNING | TARGET_GROUP_BINDINGS | {SERVICE, NAMESPACE, INGRESS},
 )
 def pod_readiness_gate(stack: Stack, workload: Res, config: Mapping[str, Any]) -> Iterator[str]:
@@ -155,7 +160,12 @@ def pod_readiness_gate(stack: Stack, workload: Res, config: Mapping[str, Any]) -
         "Add lifecycle.preStop (e.g. a sleep at least as long as the target group's "
         "deregistration delay) so endpoints and targets drain before the process stops."
     ),
-    tags=["kubernetes", "availability", "zero-downtime"],
+    tags=[
+        "kubernetes",
+        "availability",
+        "zero-downtime",
+        "Source:EKS Best Practices Guide, load balancing",
+    ],
     reads=LONG_RUNNING | {SERVICE},
 )
 def prestop_hook(stack: Stack, workload: Res, config: Mapping[str, Any]) -> Iterator[str]:
@@ -222,7 +232,7 @@ def _release_problem(res: Res, charts: Mapping[str, Any]) -> Iterator[str]:
         },
         "flags": strings(LEADER_ELECTION_FLAGS, "Command-line flags that switch leader election."),
     },
-    tags=["kubernetes", "availability", "controllers"],
+    tags=["kubernetes", "availability", "controllers", "Source:Kubernetes leader election"],
 )
 def leader_election(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     if res.type == HELM_RELEASE:
@@ -268,7 +278,12 @@ def job_wait_seconds(res: Res, default: int) -> tuple[float, str]:
             JOB_DEFAULT_TIMEOUT, "How long pulumi-kubernetes waits for a Job by default.", 1
         )
     },
-    tags=["kubernetes", "deployment-safety", "migrations"],
+    tags=[
+        "kubernetes",
+        "deployment-safety",
+        "migrations",
+        "Source:pulumi-kubernetes Job await logic",
+    ],
 )
 def job_await_deadline(res: Res, config: Mapping[str, Any]) -> Iterator[str]:
     for key in (WAIT_FOR, SKIP_AWAIT):

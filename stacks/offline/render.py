@@ -189,8 +189,10 @@ def render_findings(findings: list[Finding], console: Console) -> None:
     if not findings:
         console.print("[bold green]Policies: no violations.[/]")
         return
+    acknowledged = sum(finding.acknowledged for finding in findings)
     table = Table(
-        title=f"Policies: {blocking} mandatory, {len(findings) - blocking} advisory",
+        title=f"Policies: {blocking} mandatory, {len(findings) - blocking} advisory "
+        f"({acknowledged} acknowledged by suppressions)",
         title_justify="left",
     )
     for column in ("severity", "enforcement", "policy", "resource", "message and remediation"):
@@ -236,6 +238,7 @@ def to_json(
         document["policies"] = {
             "mandatory": sum(finding.blocking for finding in findings),
             "advisory": sum(not finding.blocking for finding in findings),
+            "acknowledged": sum(finding.acknowledged for finding in findings),
             "findings": [
                 {
                     "policy": f.policy,

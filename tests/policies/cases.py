@@ -7,6 +7,7 @@ of the policy at all.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from .fixtures import (
     IRSA_TRUST,
     K8S_PROVIDER,
     KEY_ARN,
+    MASTER_PASSWORD,
     PSA,
     REGION,
     UNKNOWN,
@@ -55,6 +57,8 @@ from .fixtures import (
     locked_bucket,
     log_bucket,
     log_group,
+    master_secret,
+    master_secret_version,
     namespace,
     node_group,
     ownership,
@@ -63,6 +67,7 @@ from .fixtures import (
     policy_json,
     private_subnet,
     public_access_block,
+    rds_managed_primary,
     resource,
     role,
     rotation,
@@ -71,6 +76,7 @@ from .fixtures import (
     security_group,
     service,
     sse,
+    stack_owned_master_secret,
     target_group_binding,
     topic,
     vault_lock,
@@ -108,6 +114,26 @@ def bad(
     policy: str, label: str, needle: str, *resources: dict[str, Any], config: dict | None = None
 ) -> None:
     CASES.append(Case(policy, False, label, list(resources), needle, config or {}))
+
+
+def sources(port: int, *cidrs: str, v6: bool = False) -> list[dict[str, Any]]:
+    key = "ipv6CidrBlocks" if v6 else "cidrBlocks"
+    rule = {"protocol": "tcp", "fromPort": port, "toPort": port, key: list(cidrs)}
+    return [{**rule, "description": "partners"}]
+
+
+def ingress_rule(group: dict[str, Any], cidr: str, name: str = "a") -> dict[str, Any]:
+    """A standalone ingress rule of `group` on PostgreSQL's port."""
+    props = {
+        "securityGroupId": UNKNOWN,
+        "ipProtocol": "tcp",
+        "fromPort": 5432,
+        "toPort": 5432,
+        "cidrIpv4": cidr,
+        "description": "partner",
+    }
+    kind = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    return resource(kind, f"rule-{name}", props, deps={"securityGroupId": [group]})
 
 
 def replace_pod(**paths: Any) -> dict[str, Any]:
@@ -252,6 +278,42 @@ bad(
         "open",
         {"securityGroupId": "sg-1", "ipProtocol": "-1", "cidrIpv6": "::/0", "description": "x"},
     ),
+)
+
+ok(P, "a private /8", security_group(ingress=sources(5432, "10.0.0.0/8", "172.16.0.0/12")))
+ok(P, "a public /9 is below the threshold", security_group(ingress=sources(5432, "8.0.0.0/9")))
+bad(
+    P,
+    "internet split in halves",
+    "128.0.0.0/1",
+    security_group(ingress=sources(5432, "0.0.0.0/1", "128.0.0.0/1")),
+)
+bad(
+    P,
+    "a /8 worth of public blocks",
+    "44.128.0.0/9",
+    security_group(ingress=sources(22, "44.0.0.0/9", "44.128.0.0/9")),
+)
+bad(P, "IPv6 halves", "8000::/1", security_group(ingress=sources(22, "::/1", "8000::/1", v6=True)))
+bad(P, "not a CIDR fails closed", "everyone", security_group(ingress=sources(22, "everyone")))
+
+P = "security-group-public-address-space"
+ok(P, "VPC-only", security_group())
+ok(P, "load balancer 443", security_group("web", ingress=world_https(), tags=lb_tag))
+ok(
+    P,
+    "private rules",
+    (group := security_group()),
+    ingress_rule(group, "10.0.0.0/9"),
+    ingress_rule(group, "10.128.0.0/9", "b"),
+)
+bad(
+    P,
+    "public /9s split over rule resources",
+    "44.128.0.0/9",
+    (group := security_group()),
+    ingress_rule(group, "44.0.0.0/9"),
+    ingress_rule(group, "44.128.0.0/9", "b"),
 )
 
 P = "security-group-descriptions"
@@ -427,19 +489,74 @@ P = "rds-copy-tags-to-snapshot"
 ok(P, "on", db_primary())
 bad(P, "off", "copyTagsToSnapshot", db_primary(copyTagsToSnapshot=False))
 
-P = "rds-managed-master-password"
-ok(P, "managed", db_primary())
+P = "rds-no-literal-password"
+ok(P, "stack-owned secret", db_primary(), *stack_owned_master_secret())
+ok(P, "known Pulumi secret", db_primary(password=secret("correct-horse-battery")))
+ok(P, "RDS-managed", rds_managed_primary())
+bad(P, "plaintext", "plain (non-secret)", db_primary(password="correct-horse-battery"))
 bad(
     P,
-    "literal password",
-    "[secret]",
-    db_primary(manageMasterUserPassword=DELETE, password=secret("correct-horse-battery")),
+    "plaintext cluster password",
+    "masterPassword",
+    resource(
+        "aws:rds/cluster:Cluster",
+        "aurora",
+        {"engine": "aurora-postgresql", "masterUsername": "crm", "masterPassword": "hunter2-x"},
+    ),
+)
+
+P = "rds-master-secret-cmk"
+ok(P, "stack-owned CMK secret", db_primary(), *stack_owned_master_secret())
+ok(P, "RDS-managed with a CMK", rds_managed_primary())
+ok(P, "replica", db_replica(db_primary()), db_primary(), *stack_owned_master_secret())
+bad(P, "stored nowhere", "no aws:secretsmanager/secretVersion", db_primary(), MASTER_PASSWORD)
+bad(
+    P,
+    "secret under the AWS key",
+    "kmsKeyId unset",
+    db_primary(),
+    MASTER_PASSWORD,
+    (stored := master_secret(kmsKeyId=DELETE)),
+    master_secret_version(stored),
 )
 bad(
     P,
-    "AWS-managed secret key",
+    "secret outside the stack",
+    "names no aws:secretsmanager/secret:Secret",
+    db_primary(),
+    MASTER_PASSWORD,
+    change(master_secret_version(master_secret()), secretId=f"{KEY_ARN}-elsewhere"),
+)
+bad(
+    P,
+    "unrelated secret",
+    "no aws:secretsmanager/secretVersion",
+    db_primary(),
+    MASTER_PASSWORD,
+    master_secret(),
+    master_secret_version(master_secret(), source=app_secret()),
+)
+bad(
+    P,
+    "RDS-managed under the AWS key",
     "masterUserSecretKmsKeyId",
-    db_primary(masterUserSecretKmsKeyId=DELETE),
+    rds_managed_primary(masterUserSecretKmsKeyId=DELETE),
+)
+
+P = "rds-replica-of-managed-password-source"
+ok(P, "stack-owned password", db_replica(db_primary()), db_primary(), *stack_owned_master_secret())
+ok(
+    P,
+    "SQL Server source",
+    db_replica(sqlserver := rds_managed_primary(engine="sqlserver-se")),
+    sqlserver,
+)
+bad(
+    P,
+    "managed source",
+    '"Limitations for Secrets Manager integration with Amazon RDS"',
+    db_replica(rds_managed_primary()),
+    rds_managed_primary(),
 )
 
 P = "rds-custom-admin-username"
@@ -1091,3 +1208,329 @@ bad(
     private_cluster,
     dict(namespace(), provider=via),
 )
+
+# --- suppressions ------------------------------------------------------------------------------
+P = "suppressed-findings"
+REASON = "Single-AZ until the data migration ends (CRM-42)."
+
+
+def suppressing(policy: str, name: str) -> dict[str, Any]:
+    entry = {"policy": policy, "resource": name, "reason": REASON, "config": {}}
+    return {P: {"suppressions": [entry]}}
+
+
+ok(P, "no suppressions", db_primary(multiAz=False))
+bad(
+    P,
+    "acknowledged",
+    f'Acknowledged rds-multi-az on aws:rds/instance:Instance "db" (reason: "{REASON}")',
+    db_primary(multiAz=False),
+    config=suppressing("rds-multi-az", "db"),
+)
+bad(
+    P,
+    "unused",
+    "is unused: the policy reports nothing on it",
+    db_primary(),
+    config=suppressing("rds-multi-az", "db"),
+)
+
+
+# --- paths data can leave by -------------------------------------------------------------------
+FAR = "us-east-1"
+
+
+def aws(kind: str, name: str, **props: Any) -> dict[str, Any]:
+    return resource(kind, name, props)
+
+
+def arn(service: str, resource_part: str, region: str = REGION) -> str:
+    return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource_part}"
+
+
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+QUEUE = "aws:sqs/queue:Queue"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+P = "residency-region-allowlist"
+ok(
+    P,
+    "in-region subscription",
+    aws(SUBSCRIPTION, "s", topic=arn("sns", "t"), protocol="sqs", endpoint=arn("sqs", "q")),
+)
+ok(P, "unknown in-stack target", aws(EVENT_TARGET, "t", rule="r", arn=UNKNOWN))
+ok(P, "labels are not paths", aws(QUEUE, "q", tags={"copy-of": arn("sqs", "q", FAR)}))
+bad(
+    P,
+    "SNS to a far queue",
+    FAR,
+    aws(SUBSCRIPTION, "s", topic=arn("sns", "t"), protocol="sqs", endpoint=arn("sqs", "q", FAR)),
+)
+bad(
+    P,
+    "SNS to a far HTTPS endpoint",
+    FAR,
+    aws(
+        SUBSCRIPTION,
+        "s",
+        topic=arn("sns", "t"),
+        protocol="https",
+        endpoint=f"https://api-gw.execute-api.{FAR}.amazonaws.com/hook",
+    ),
+)
+bad(
+    P,
+    "EventBridge to a far bus",
+    FAR,
+    aws(EVENT_TARGET, "t", rule="r", arn=arn("events", "event-bus/x", FAR)),
+)
+bad(
+    P,
+    "EventBridge rule dead letters far",
+    "deadLetterConfig",
+    aws(
+        EVENT_TARGET,
+        "t",
+        rule="r",
+        arn=arn("sqs", "q"),
+        deadLetterConfig={"arn": arn("sqs", "dlq", FAR)},
+    ),
+)
+bad(
+    P,
+    "SQS redrive in JSON",
+    "redrivePolicy",
+    aws(
+        QUEUE,
+        "q",
+        redrivePolicy=json.dumps(
+            {"deadLetterTargetArn": arn("sqs", "dlq", FAR), "maxReceiveCount": 5}
+        ),
+    ),
+)
+bad(
+    P,
+    "Lambda destination",
+    FAR,
+    aws(
+        INVOKE_CONFIG,
+        "i",
+        functionName="f",
+        destinationConfig={"onFailure": {"destination": arn("sqs", "dlq", FAR)}},
+    ),
+)
+bad(
+    P,
+    "Firehose to a far stream",
+    FAR,
+    aws(
+        FIREHOSE,
+        "f",
+        destination="extended_s3",
+        kinesisSourceConfiguration={
+            "kinesisStreamArn": arn("kinesis", "stream/s", FAR),
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+        },
+    ),
+)
+bad(
+    P,
+    "log destination",
+    FAR,
+    aws(
+        "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter",
+        "l",
+        logGroup="g",
+        filterPattern="",
+        destinationArn=arn("firehose", "deliverystream/x", FAR),
+    ),
+)
+
+P = "resource-policy-no-public-principal"
+PUBLIC_READ = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+PINNED = {**PUBLIC_READ, "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}}
+ok(P, "TLS-only bucket policy", bucket_policy(bucket()))
+ok(P, "pinned to the account", bucket_policy(bucket(), policy=policy_json(PINNED)))
+ok(
+    P,
+    "topic for a service",
+    aws(
+        "aws:sns/topic:Topic",
+        "t",
+        kmsMasterKeyId=KEY_ARN,
+        policy=policy_json(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": "*",
+            }
+        ),
+    ),
+)
+bad(
+    P,
+    "public bucket read",
+    "Statement[0]",
+    bucket_policy(bucket(), policy=policy_json(PUBLIC_READ)),
+)
+bad(
+    P,
+    "public queue",
+    'Principal "*"',
+    aws(
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "q",
+        queueUrl="https://sqs",
+        policy=policy_json({**PUBLIC_READ, "Action": "sqs:SendMessage"}),
+    ),
+)
+bad(
+    P,
+    "public secret",
+    'Principal "*"',
+    aws(
+        "aws:secretsmanager/secretPolicy:SecretPolicy",
+        "s",
+        secretArn=UNKNOWN,
+        policy=policy_json({**PUBLIC_READ, "Principal": {"AWS": "*"}}),
+    ),
+)
+bad(
+    P,
+    "public ECR",
+    'Principal "*"',
+    aws(
+        "aws:ecr/repositoryPolicy:RepositoryPolicy",
+        "r",
+        repository="crm",
+        policy=policy_json({**PUBLIC_READ, "Action": "ecr:BatchGetImage"}),
+    ),
+)
+bad(
+    P,
+    "unreadable",
+    "cannot be read",
+    aws("aws:sns/topicPolicy:TopicPolicy", "t", arn=UNKNOWN, policy="{not json"),
+)
+
+P = "store-customer-managed-key"
+ok(P, "SNS with a CMK", aws("aws:sns/topic:Topic", "t", kmsMasterKeyId=KEY_ARN))
+ok(P, "SQS with a CMK", aws(QUEUE, "q", kmsMasterKeyId=UNKNOWN))
+ok(P, "backup vault", aws("aws:backup/vault:Vault", "v", kmsKeyArn=KEY_ARN))
+ok(
+    P,
+    "ECR KMS",
+    aws(
+        "aws:ecr/repository:Repository",
+        "r",
+        encryptionConfigurations=[{"encryptionType": "KMS", "kmsKey": KEY_ARN}],
+    ),
+)
+ok(P, "a log group's missing key is log-group-kms's", log_group(kmsKeyId=DELETE))
+bad(P, "SQS-managed SSE", "kmsMasterKeyId", aws(QUEUE, "q", sqsManagedSseEnabled=True))
+bad(P, "SQS AWS key", "alias/aws/sqs", aws(QUEUE, "q", kmsMasterKeyId="alias/aws/sqs"))
+bad(
+    P,
+    "SNS key in another region",
+    "eu-west-1",
+    aws("aws:sns/topic:Topic", "t", kmsMasterKeyId=KEY_ARN.replace(REGION, "eu-west-1")),
+)
+bad(P, "vault unencrypted", "kmsKeyArn", aws("aws:backup/vault:Vault", "v"))
+bad(
+    P,
+    "ECR AES256",
+    "encryptionConfigurations",
+    aws(
+        "aws:ecr/repository:Repository",
+        "r",
+        encryptionConfigurations=[{"encryptionType": "AES256"}],
+    ),
+)
+bad(
+    P,
+    "snapshot copy",
+    "kmsKeyId",
+    aws(
+        "aws:ebs/snapshotCopy:SnapshotCopy",
+        "c",
+        sourceSnapshotId="snap-1",
+        sourceRegion=REGION,
+        encrypted=True,
+    ),
+)
+bad(
+    P,
+    "key in another region",
+    "eu-west-1",
+    log_group(kmsKeyId=KEY_ARN.replace(REGION, "eu-west-1")),
+)
+
+SERVICE = "kubernetes:core/v1:Service"
+
+
+def service(kind: str, **annotations: str) -> dict[str, Any]:
+    props = {
+        "metadata": {"name": "twenty", "namespace": "crm", "annotations": annotations},
+        "spec": {"type": kind, "ports": [{"port": 3000}], "selector": {"app": "twenty"}},
+    }
+    return resource(SERVICE, "twenty", props)
+
+
+P = "k8s-no-public-endpoints"
+ok(P, "ClusterIP", service("ClusterIP"))
+ok(
+    P,
+    "internal NLB",
+    service("LoadBalancer", **{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}),
+)
+ok(P, "internal Ingress", ingress(**{f"{ALB}scheme": "internal"}))
+bad(P, "public LoadBalancer", "must be explicitly internal", service("LoadBalancer"))
+bad(
+    P,
+    "internet-facing NLB",
+    '"internet-facing"',
+    service(
+        "LoadBalancer", **{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+    ),
+)
+bad(P, "NodePort", "NodePort", service("NodePort"))
+bad(P, "internet-facing Ingress", "internet-facing", ingress())
+bad(P, "Ingress without a scheme", "unset", ingress(**{f"{ALB}scheme": None}))
+
+# Locked backups copied in-jurisdiction: a plan copying to a locked, CMK-encrypted vault of the
+# DR region (an allowed one), and the same plan pointed outside.
+DR_REGION = "eu-west-1"
+DR_PROVIDER = change(AWS_PROVIDER, region=DR_REGION)
+DR_VAULT = arn("backup", "backup-vault:crm-dr", DR_REGION)
+
+
+def backup_plan(destination: str) -> dict[str, Any]:
+    rule = {
+        "ruleName": "daily",
+        "targetVaultName": "crm",
+        "schedule": "cron(0 3 * * ? *)",
+        "copyActions": [{"destinationVaultArn": destination, "lifecycle": {"deleteAfter": 35}}],
+    }
+    return aws("aws:backup/plan:Plan", "crm", rules=[rule])
+
+
+locked_dr_vault = [
+    resource(
+        "aws:backup/vault:Vault",
+        "crm-dr",
+        {"kmsKeyArn": KEY_ARN.replace(REGION, DR_REGION)},
+        provider=DR_PROVIDER,
+    ),
+    resource(
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        "crm-dr-lock",
+        {"backupVaultName": "crm-dr", "minRetentionDays": 7, "maxRetentionDays": 35},
+        provider=DR_PROVIDER,
+    ),
+]
+for P in ("residency-copy-destinations", "residency-region-allowlist"):
+    ok(P, "locked backups copied in-jurisdiction", backup_plan(DR_VAULT), *locked_dr_vault)
+    bad(P, "backups copied abroad", FAR, backup_plan(DR_VAULT.replace(DR_REGION, FAR)))
+ok("store-customer-managed-key", "locked DR vault with its region's key", *locked_dr_vault)

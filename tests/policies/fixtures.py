@@ -63,6 +63,14 @@ K8S_PROVIDER = {
 }
 
 
+RANDOM_PROVIDER = {
+    "type": "pulumi:providers:random",
+    "name": "random",
+    "urn": urn("pulumi:providers:random", "random"),
+    "props": {},
+}
+
+
 def resource(
     kind: str,
     name: str,
@@ -73,7 +81,9 @@ def resource(
 ) -> dict[str, Any]:
     """A resource dict; `deps` maps a property to the resources it refers to."""
     if provider is None and not kind.startswith("pulumi:providers:"):
-        provider = K8S_PROVIDER if kind.startswith("kubernetes:") else AWS_PROVIDER
+        provider = {"kubernetes": K8S_PROVIDER, "random": RANDOM_PROVIDER}.get(
+            kind.split(":")[0], AWS_PROVIDER
+        )
     property_dependencies = {prop: [r["urn"] for r in refs] for prop, refs in (deps or {}).items()}
     return {
         "type": kind,
@@ -103,6 +113,13 @@ def change(res: dict[str, Any], name: str | None = None, **paths: Any) -> dict[s
         else:
             node[leaf] = value
     return result
+
+
+MASTER_PASSWORD = resource(
+    "random:index/randomPassword:RandomPassword",
+    "db-master-password",
+    {"length": 40, "special": False},
+)
 
 
 def policy_json(*statements: dict[str, Any]) -> str:
@@ -263,11 +280,35 @@ def db_primary(**paths: Any) -> dict[str, Any]:
         "performanceInsightsEnabled": True,
         "performanceInsightsKmsKeyId": KEY_ARN,
         "copyTagsToSnapshot": True,
-        "manageMasterUserPassword": True,
-        "masterUserSecretKmsKeyId": KEY_ARN,
         "username": "crm_admin",
+        "password": secret(UNKNOWN),
     }
-    return change(resource("aws:rds/instance:Instance", "db", props), **paths)
+    res = resource("aws:rds/instance:Instance", "db", props, deps={"password": [MASTER_PASSWORD]})
+    return change(res, **paths)
+
+
+def rds_managed_primary(**paths: Any) -> dict[str, Any]:
+    """The former design: RDS manages the master password in Secrets Manager."""
+    managed = {"manageMasterUserPassword": True, "masterUserSecretKmsKeyId": KEY_ARN}
+    return change(db_primary(password=DELETE, **managed), **paths)
+
+
+def master_secret(**paths: Any) -> dict[str, Any]:
+    props = {"name": "crm/db-master", "kmsKeyId": KEY_ARN, "recoveryWindowInDays": 30}
+    return change(resource("aws:secretsmanager/secret:Secret", "db-master", props), **paths)
+
+
+def master_secret_version(target: dict[str, Any], source: dict[str, Any] = MASTER_PASSWORD):
+    """A secret version whose value is computed from `source` (the master password)."""
+    props = {"secretId": UNKNOWN, "secretString": secret(UNKNOWN)}
+    deps = {"secretId": [target], "secretString": [source]}
+    return resource("aws:secretsmanager/secretVersion:SecretVersion", "db-master", props, deps=deps)
+
+
+def stack_owned_master_secret() -> list[dict[str, Any]]:
+    """The stack-owned master credentials: random password, CMK secret, its version."""
+    stored = master_secret()
+    return [MASTER_PASSWORD, stored, master_secret_version(stored)]
 
 
 def db_replica(primary: dict[str, Any], name: str = "db-replica-1", **paths: Any):

@@ -30,10 +30,11 @@ from .fixtures import (
     eks_cluster,
     flow_log,
     hpa,
-    ingress,
     job,
     kms_key,
     launch_template,
+    listener,
+    load_balancer,
     locked_bucket,
     log_bucket,
     log_group,
@@ -47,8 +48,10 @@ from .fixtures import (
     rotation,
     security_group,
     sse,
+    stack_owned_master_secret,
     vault_lock,
     vpc,
+    waf_association,
     with_timeout,
 )
 
@@ -149,7 +152,7 @@ def _data(dev: bool) -> list[dict[str, Any]]:
         )
         for key in keys
     ]
-    database = db_primary(kmsKeyId=UNKNOWN, masterUserSecretKmsKeyId=UNKNOWN)
+    database = db_primary(kmsKeyId=UNKNOWN)
     if dev:
         database = change(
             database,
@@ -159,8 +162,12 @@ def _data(dev: bool) -> list[dict[str, Any]]:
             skipFinalSnapshot=True,
         )
     replicas = [] if dev else [db_replica(database, f"db-replica-{i}") for i in (1, 2)]
+    password, master, version = stack_owned_master_secret()
     rds = [
         database,
+        password,
+        change(master, kmsKeyId=UNKNOWN),
+        version,
         *replicas,
         parameter_group(),
         resource("aws:rds/subnetGroup:SubnetGroup", "db-subnets", {"subnetIds": [UNKNOWN] * 3}),
@@ -184,7 +191,8 @@ def _data(dev: bool) -> list[dict[str, Any]]:
     ]
     secret = app_secret()
     backups = _backups(dev, database, attachments)
-    return [*keys, *aliases, *rds, redis, *storage, secret, rotation(secret), *backups]
+    rotations = [rotation(secret), change(rotation(master), "db-master-rotation")]
+    return [*keys, *aliases, *rds, redis, *storage, secret, *rotations, *backups]
 
 
 def _backups(dev: bool, *targets: dict[str, Any]) -> list[dict[str, Any]]:
@@ -261,7 +269,11 @@ def _workloads(dev: bool) -> list[dict[str, Any]]:
         worker,
         hpa(server, min_replicas=1 if dev else 2),
         with_timeout(change(job(), spec__activeDeadlineSeconds=1800), 1800),
-        ingress(),
+        # The edge is the platform's ALB, not an Ingress (workloads bind to its target group).
+        (alb := load_balancer()),
+        listener("HTTPS"),
+        listener("HTTP"),
+        waf_association(alb),
         resource(
             "kubernetes:helm.sh/v3:Release",
             "lb-controller",

@@ -27,6 +27,8 @@ def _module_dir(token: str) -> Path:
     package, module, name = token.split(":")
     if package == "pulumi":  # pulumi:providers:<package>
         return _package_dir(f"pulumi_{name}")
+    if package == "random":
+        return _package_dir("pulumi_random")
     if package == "aws":
         name = module.split("/")[0]
         name = "lambda_" if name == "lambda" else name

@@ -126,6 +126,7 @@ def test_defaults_come_from_the_schemas() -> None:
     assert settings["rds-backup-retention"].properties == {
         "minRetentionDays": 7,
         "checkReadReplicas": False,
+        "suppressions": [],
     }
     assert settings["log-group-retention"].properties["minRetentionDays"] == 365
 

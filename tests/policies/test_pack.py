@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +19,11 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
 from policies.guardrails import PACK_NAME, PACK_VERSION, POLICIES
-from policies.guardrails.offline import LEVEL_TO_PROTO, reconcile
+from policies.guardrails.core import SUPPRESSIONS
+from policies.guardrails.offline import LEVEL_TO_PROTO, evaluate, reconcile
 from stacks.policy_config import build_policy_config
 
 from . import sdk
@@ -62,12 +65,42 @@ def test_every_policy_is_fully_described() -> None:
             assert spec.get("description") and spec.get("type"), (policy.name, name)
 
 
+def controls(policy) -> list[str]:
+    """The external controls a policy implements: its tags that name one (capitalised ids)."""
+    return [tag for tag in policy.tags if tag[:1].isupper()]
+
+
+def test_every_policy_maps_to_external_controls_in_the_readme() -> None:
+    readme = (PACK_DIR / "README.md").read_text()
+    for policy in POLICIES:
+        assert controls(policy), f"{policy.name} maps to no external control"
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{policy.name}` |"))
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert cells[1:5] == [
+            policy.tags[0],
+            policy.severity.value,
+            policy.enforcement_level.value,
+            "stack" if isinstance(policy, StackValidationPolicy) else "resource",
+        ], row
+        assert cells[-1] == ", ".join(f"`{c}`" for c in controls(policy)), row
+
+
+def test_readme_publishes_the_count_per_category() -> None:
+    readme = (PACK_DIR / "README.md").read_text()
+    counts = Counter(policy.tags[0] for policy in POLICIES)
+    for category, count in counts.items():
+        assert f"\n| {category} | {count} |\n" in readme, category
+    assert f"\n{len(POLICIES)} policies" in readme
+
+
 def test_readme_lists_every_policy_and_property() -> None:
     readme = (PACK_DIR / "README.md").read_text()
     for policy in POLICIES:
         assert f"| `{policy.name}` |" in readme, policy.name
         for name in policy.config_schema.properties if policy.config_schema else ():
-            assert f"| `{policy.name}` | `{name}` |" in readme, (policy.name, name)
+            common = name == SUPPRESSIONS and policy.name != "suppressed-findings"
+            row = f"| (every policy) | `{name}` |" if common else f"| `{policy.name}` | `{name}` |"
+            assert row in readme, (policy.name, name)
 
 
 def _imports(path: Path) -> Iterator[str]:
@@ -151,6 +184,15 @@ def _resource(res: dict) -> dict:
     }
 
 
+def _configure(analyzer: analyzer_pb2_grpc.AnalyzerStub, config: dict) -> None:
+    """Configure as the engine does: schema defaults and levels reconciled with the file."""
+    request = proto.ConfigureAnalyzerRequest()
+    for name, settings in reconcile(config).items():
+        request.policyConfig[name].enforcementLevel = LEVEL_TO_PROTO[settings.level]
+        request.policyConfig[name].properties.update(settings.properties)
+    analyzer.Configure(request, timeout=30)
+
+
 def test_grpc_session_like_the_engine(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
     assert info.name == PACK_NAME and info.supportsConfig
@@ -166,11 +208,7 @@ def test_grpc_session_like_the_engine(analyzer: analyzer_pb2_grpc.AnalyzerStub) 
     config = build_policy_config(
         environment="dev", region=REGION, allowed_regions=ALLOWED, high_availability=False
     )
-    request = proto.ConfigureAnalyzerRequest()
-    for name, settings in reconcile(config).items():
-        request.policyConfig[name].enforcementLevel = LEVEL_TO_PROTO[settings.level]
-        request.policyConfig[name].properties.update(settings.properties)
-    analyzer.Configure(request, timeout=30)
+    _configure(analyzer, config)
 
     compliant = db_primary()
     response = analyzer.Analyze(proto.AnalyzeRequest(**_resource(compliant)), timeout=30)
@@ -180,14 +218,13 @@ def test_grpc_session_like_the_engine(analyzer: analyzer_pb2_grpc.AnalyzerStub) 
     violating = db_primary(
         region="us-east-1",
         multiAz=False,
-        manageMasterUserPassword=False,
-        password=secret(password),
+        password=password,
         username=secret("root"),
     )
     response = analyzer.Analyze(proto.AnalyzeRequest(**_resource(violating)), timeout=30)
     levels = {d.policyName: d.enforcementLevel for d in response.diagnostics}
     assert levels["residency-region-allowlist"] == proto.MANDATORY
-    assert levels["rds-managed-master-password"] == proto.MANDATORY
+    assert levels["rds-no-literal-password"] == proto.MANDATORY
     assert levels["rds-multi-az"] == proto.ADVISORY  # dev: not highly available
     assert levels["rds-custom-admin-username"] == proto.ADVISORY
     for diagnostic in response.diagnostics:
@@ -209,3 +246,50 @@ def test_grpc_session_like_the_engine(analyzer: analyzer_pb2_grpc.AnalyzerStub) 
     assert ("s3-bucket-companions", lonely["urn"], proto.MANDATORY) in found
     assert ("s3-access-logging", lonely["urn"], proto.ADVISORY) in found
     json.dumps([d.message for d in response.diagnostics])  # plain text all the way
+
+
+def test_suppressions_over_grpc_match_the_offline_gate(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    reason = "Migration window agreed with the DPO until 2026-03-01."
+    config = build_policy_config(
+        environment="prod",
+        region=REGION,
+        allowed_regions=ALLOWED,
+        high_availability=True,
+        suppressions=[
+            {"policy": "residency-region-allowlist", "resource": "db", "reason": reason},
+            {"policy": "s3-bucket-encryption", "resource": "attachments", "reason": reason},
+            {"policy": "rds-multi-az", "resource": "gone", "reason": reason},
+        ],
+    )
+    _configure(analyzer, config)
+    stack = [db_primary(region="us-east-1"), bucket()]
+    diagnostics = [
+        (d, res["urn"])
+        for res in stack
+        for d in analyzer.Analyze(proto.AnalyzeRequest(**_resource(res)), timeout=30).diagnostics
+    ]
+    request = proto.AnalyzeStackRequest(
+        resources=[proto.AnalyzerResource(**_resource(r), parent="") for r in stack]
+    )
+    diagnostics += [(d, "") for d in analyzer.AnalyzeStack(request, timeout=30).diagnostics]
+    over_grpc = sorted(
+        (
+            d.policyName,
+            d.urn or urn,
+            d.enforcementLevel,
+            d.message.removeprefix(d.description).strip(),
+        )
+        for d, urn in diagnostics
+    )
+    offline = sorted(
+        (f.policy, f.urn or "", LEVEL_TO_PROTO[EnforcementLevel(f.enforcement)], f.message)
+        for f in evaluate(stack, config)
+    )
+    assert over_grpc == offline
+    report = [entry for entry in over_grpc if entry[0] == "suppressed-findings"]
+    assert sorted(entry[1] for entry in report) == sorted(["", stack[0]["urn"], stack[1]["urn"]])
+    assert all(entry[2] == proto.ADVISORY for entry in report)
+    policies = {entry[0] for entry in over_grpc}
+    assert not {"residency-region-allowlist", "s3-bucket-encryption"} & policies

@@ -94,6 +94,9 @@ def _secret_strings(value: Any) -> set[str]:
     return {text for text in found if len(text) >= 3}
 
 
+# Policies whose verdict is whether a value is secret.
+JUDGE_SECRECY = frozenset({"rds-no-literal-password"})
+
 # Words a message may contain by construction ("HTTP", "rds.force_ssl", "AES256", ...).
 POLICY_SOURCE = "".join(
     path.read_text() for path in (Path(guardrails.__file__).parent).glob("*.py")
@@ -108,7 +111,9 @@ def test_secret_values_are_never_echoed(case: Case) -> None:
     plain = {f.policy for f in evaluate(case.resources, config) if f.urn == subject}
     findings = evaluate(with_props(case, lambda props: leaves(props, secret)), config)
     assert case.policy in plain
-    assert {f.policy for f in findings if f.urn == subject} == plain
+    # A policy that refuses plain values is satisfied once they are secret; the others hold.
+    expected = plain - JUDGE_SECRECY
+    assert {f.policy for f in findings if f.urn == subject} == expected
     public = (
         json.dumps(config)
         + POLICY_SOURCE
