@@ -57,7 +57,7 @@ ADOPTING = {
     "backup-vault-lock": "issue 13: AWS Backup",
     "backup-selection-coverage": "issue 13: AWS Backup",
     "lb-waf": "issue 13: WAF on by default in prod",
-    "eks-private-api-deploy-path": "issue 10: platform and workloads layers",
+    "rds-replica-of-managed-password-source": "issue 11: a stack-owned master secret",
 }
 
 
