@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from components.crm_app import CrmApp, CrmAppArgs
-from components.crm_app.app import migration_job_name
+from components.crm_app.rollout import migration_job_name
 from stacks.offline import Plan
 from stacks.offline.model import is_secret, unwrap
 from stacks.settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
@@ -27,7 +27,7 @@ def _args(**overrides) -> CrmAppArgs:
     values = dict(
         namespace="crm",
         image="twentycrm/twenty",
-        version="v2.36.0",
+        version="v2.42.5",
         domain="crm.example.com",
         region="eu-central-1",
         database_host="db.internal",
@@ -41,6 +41,7 @@ def _args(**overrides) -> CrmAppArgs:
         app_role_arn="arn:aws:iam::123456789012:role/crm-app",
         secrets_role_arn="arn:aws:iam::123456789012:role/crm-secrets",
         target_group_arn=TARGET_GROUP,
+        deregistration_delay_seconds=30,
         load_balancer_cidrs=["10.0.96.0/22", "10.0.100.0/22"],
         data_cidrs=["10.0.104.0/23", "10.0.106.0/23"],
         min_server_pods=3,
@@ -98,14 +99,14 @@ def test_namespace_enforces_restricted_pod_security(app: Plan) -> None:
 
 def test_image_is_pinned_and_migration_job_named_by_tag(app: Plan) -> None:
     job = app.one("kubernetes:batch/v1:Job")
-    assert job.get("metadata.name") == "twenty-migrate-v2-36-0" == migration_job_name("v2.36.0")
+    assert job.get("metadata.name") == "twenty-migrate-v2-42-5" == migration_job_name("v2.42.5")
     images = {
         c["image"]
         for r in app.resources
         if r.type in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
         for c in r.get("spec.template.spec.containers")
     }
-    assert images == {"twentycrm/twenty:v2.36.0"}
+    assert images == {"twentycrm/twenty:v2.42.5"}
 
 
 def test_migration_job_runs_the_upgrade_and_gates_both_deployments(app: Plan) -> None:

@@ -44,3 +44,14 @@ def check_region(region: str) -> str:
     if region not in known_regions():
         raise ValueError("must be a real AWS region, e.g. eu-central-1")
     return region
+
+
+@cache
+def email_regions() -> frozenset[str]:
+    """Regions where Amazon SES sends mail (botocore's `email` endpoints, any partition)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ses", partition_name=partition)
+    )
