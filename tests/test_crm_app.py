@@ -293,3 +293,56 @@ def test_objects_validate_against_the_kubernetes_schema(app: Plan) -> None:
 def test_every_object_of_the_prod_stack_validates(prod: Plan) -> None:
     # the CRM's objects plus the cluster's (e.g. the default StorageClass)
     assert _validate_builtin_objects(prod) >= 16
+
+
+def test_namespace_injects_load_balancer_readiness_gates(app: Plan) -> None:
+    labels = app.one("kubernetes:core/v1:Namespace").get("metadata.labels")
+    assert labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+
+
+def test_server_drains_longer_than_the_target_group_deregisters(app: Plan) -> None:
+    server = _one(app, "Deployment", "twenty-server")
+    pod = server.get("spec.template.spec")
+    (container,) = pod["containers"]
+    pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pause >= 30  # the args' deregistration delay
+    assert pod["terminationGracePeriodSeconds"] > pause
+    assert server.get("spec.minReadySeconds") > 0
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["timeoutSeconds"] > 1  # not the 1-second default
+    worker = _one(app, "Deployment", "twenty-worker").get("spec.template.spec")
+    assert worker["terminationGracePeriodSeconds"] > 30  # the Kubernetes default
+
+
+def test_migration_failure_fails_the_update_and_a_rerun_replaces_the_job(app: Plan) -> None:
+    job = app.one("kubernetes:batch/v1:Job")
+    assert "pulumi.com/waitFor" not in (job.get("metadata.annotations") or {})
+    assert job.create_timeout >= job.get("spec.activeDeadlineSeconds")
+    assert job.delete_before_replace
+    rerun = _synth(migration_run=2, image_digest="sha256:" + "ab" * 32).one(
+        "kubernetes:batch/v1:Job"
+    )
+    # Same logical resource under a new object name: Pulumi replaces the failed Job.
+    assert rerun.urn == job.urn
+    assert rerun.get("metadata.name") == "twenty-migrate-v2-42-5-abababababab-r2"
+    (container,) = rerun.get("spec.template.spec.containers")
+    assert container["image"] == "twentycrm/twenty:v2.42.5@sha256:" + "ab" * 32
+
+
+def test_encryption_key_is_kept_across_versions(app: Plan) -> None:
+    def key(plan: Plan):
+        return next(
+            r
+            for r in plan.of_type("random:index/randomPassword:RandomPassword")
+            if r.name.endswith("encryption-key")
+        )
+
+    before, after = key(app), key(_synth(version="v2.43.0"))
+    assert after.urn == before.urn and after.inputs == before.inputs
+
+
+def test_workspace_creation_is_limited_to_server_admins(app: Plan) -> None:
+    for workload in ("twenty-server", "twenty-worker"):
+        (container,) = _one(app, "Deployment", workload).get("spec.template.spec.containers")
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["IS_WORKSPACE_CREATION_LIMITED_TO_SERVER_ADMINS"] == "true"
