@@ -32,7 +32,11 @@ Version = Annotated[
     str, _check(re.compile(r"^v\d+\.\d+\.\d+$"), "a release tag such as v2.42.5 (never latest)")
 ]
 Digest = Annotated[
-    str, _check(re.compile(r"^sha256:[0-9a-f]{64}$"), "an image digest: sha256:<64 hex digits>")
+    str,
+    _check(
+        re.compile(r"^v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$"),
+        "<version>@sha256:<64 hex digits>, as scripts/resolve_image_digest.py records it",
+    ),
 ]
 _EMAIL = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
 EmailAddress = Annotated[str, _check(_EMAIL, "an email address such as crm@example.com")]
@@ -164,8 +168,8 @@ class AppSettings(Section):
     version: Version = "v2.42.5"
     """Twenty image tag; the promote command moves it from stack to stack."""
     image_digest: Digest | None = None
-    """Digest of `image:version`, recorded by CI when it promotes a version; pulled by digest
-    (the tag stays beside it for people)."""
+    """`<version>@sha256:…`: the digest of `image:version`, recorded by CI when it promotes a
+    version (the tag beside it keeps a stale digest from pulling another version)."""
     migration_run: Annotated[int, int_range(0, 999)] = 0
     """Bump to run the migration Job again for the same image (after fixing a failed run)."""
     image: str = Field("twentycrm/twenty", pattern=r"^[a-z0-9./_-]+$")
@@ -180,8 +184,25 @@ class AppSettings(Section):
     setup: SetupSettings = Field(default_factory=SetupSettings)
 
     @property
+    def digest(self) -> str | None:
+        """The recorded `sha256:…` of `image:version` (None: pull by tag)."""
+        return self.image_digest.split("@", 1)[1] if self.image_digest else None
+
+    @property
     def sender(self) -> str:
         return self.email.from_address or f"noreply@{self.domain}"
+
+    @model_validator(mode="after")
+    def _digest_of_this_version(self) -> AppSettings:
+        recorded = self.image_digest
+        if recorded and recorded.split("@", 1)[0] != self.version:
+            raise FieldError(
+                "imageDigest",
+                recorded,
+                f"must be recorded for app.version {self.version}; run "
+                "scripts/resolve_image_digest.py for the stack, or remove it to pull by tag",
+            )
+        return self
 
     @model_validator(mode="after")
     def _sender_at_domain(self) -> AppSettings:

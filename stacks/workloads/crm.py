@@ -51,7 +51,7 @@ def build_crm(
             node_selector={POOL_LABEL: "app"},
             requires=tuple(addons.ready),
             protect=settings.protect_stateful_resources,
-            image_digest=app.image_digest,
+            image_digest=app.digest,
             migration_run=app.migration_run,
             email=SmtpArgs(
                 smtp_host=platform.email_smtp_host,
