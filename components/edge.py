@@ -16,6 +16,12 @@ import pulumi_aws as aws
 
 HTTP, HTTPS = 80, 443
 WORLD_IPV4 = "0.0.0.0/0"
+DEREGISTRATION_DELAY_SECONDS = 30
+"""How long a draining target keeps its in-flight requests; the CRM's server pods pause in
+preStop at least this long."""
+CONDITION_VALUES_PER_RULE = 5
+"""ELB quota "condition values per rule": source ranges are split over rules of five."""
+SETUP_PRIORITY = 1
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class EdgeArgs:
     access_log_bucket: pulumi.Input[str]
     """Bucket that accepts ELB log delivery (see `AccessLogBucket`)."""
     access_log_prefix: str
-    deregistration_delay_seconds: int = 30
+    deregistration_delay_seconds: int = DEREGISTRATION_DELAY_SECONDS
     """How long a draining target keeps serving in-flight requests; the pods' preStop delay
     must be at least this long."""
     idle_timeout_seconds: int = 60
@@ -48,6 +54,9 @@ class EdgeArgs:
     domain: str | None = None
     """Host name pointed at the load balancer (an alias record) in `hosted_zone_id`."""
     hosted_zone_id: str | None = None
+    admit_only_cidrs: Sequence[str] | None = None
+    """Until the CRM's first start is done: forward only these source ranges (everyone else
+    gets 403). None forwards everyone."""
     protect: bool = True
     """Pulumi `protect` and ELB deletion protection on the load balancer."""
 
@@ -178,20 +187,59 @@ class Edge(pulumi.ComponentResource):
             ],
             opts=self._child(),
         )
-        aws.lb.Listener(
+        locked = args.admit_only_cidrs is not None
+        https = aws.lb.Listener(
             f"{self._name}-https",
             load_balancer_arn=self.load_balancer.arn,
             protocol="HTTPS",
             port=HTTPS,
             ssl_policy=args.ssl_policy,
             certificate_arn=args.certificate_arn,
-            default_actions=[
-                aws.lb.ListenerDefaultActionArgs(
-                    type="forward", target_group_arn=self.target_group.arn
-                )
-            ],
+            default_actions=[self._refuse() if locked else self._forward()],
             opts=self._child(),
         )
+        if locked:
+            self._admit(https, list(args.admit_only_cidrs or ()))
+
+    def _forward(self) -> aws.lb.ListenerDefaultActionArgs:
+        return aws.lb.ListenerDefaultActionArgs(
+            type="forward", target_group_arn=self.target_group.arn
+        )
+
+    @staticmethod
+    def _refuse() -> aws.lb.ListenerDefaultActionArgs:
+        return aws.lb.ListenerDefaultActionArgs(
+            type="fixed-response",
+            fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                content_type="text/plain",
+                status_code="403",
+                message_body="This CRM is being set up.",
+            ),
+        )
+
+    def _admit(self, listener: aws.lb.Listener, cidrs: list[str]) -> None:
+        """Forward the operator's source ranges only (first start: Twenty lets the first
+        visitor of an instance without a workspace create it and become its admin)."""
+        size = CONDITION_VALUES_PER_RULE
+        for index, start in enumerate(range(0, len(cidrs), size)):
+            aws.lb.ListenerRule(
+                f"{self._name}-setup-{index}",
+                listener_arn=listener.arn,
+                priority=SETUP_PRIORITY + index,
+                conditions=[
+                    aws.lb.ListenerRuleConditionArgs(
+                        source_ip=aws.lb.ListenerRuleConditionSourceIpArgs(
+                            values=cidrs[start : start + size]
+                        )
+                    )
+                ],
+                actions=[
+                    aws.lb.ListenerRuleActionArgs(
+                        type="forward", target_group_arn=self.target_group.arn
+                    )
+                ],
+                opts=self._child(),
+            )
 
     def _alias_records(self, domain: str, zone_id: str) -> None:
         """An alias record: no TTL to expire, and it follows the load balancer's addresses

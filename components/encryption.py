@@ -19,6 +19,7 @@ class KeyDomain(StrEnum):
     LOGS = "logs"
     STORAGE = "storage"
     VOLUMES = "volumes"
+    EMAIL = "email"
 
 
 # AWS services allowed to use each domain's key on behalf of principals of this account.
@@ -29,6 +30,7 @@ _VIA_SERVICES: dict[KeyDomain, tuple[str, ...]] = {
     KeyDomain.LOGS: ("logs",),
     KeyDomain.STORAGE: ("s3",),
     KeyDomain.VOLUMES: ("ec2",),
+    KeyDomain.EMAIL: ("secretsmanager",),
 }
 _USE_ACTIONS = [
     "kms:Encrypt",

@@ -19,25 +19,26 @@ def service_trust(service: str, source_account: str | None = None) -> dict:
 
 
 def secret_reader_policy(
-    secret_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
+    *grants: tuple[pulumi.Input[str], pulumi.Input[str]],
 ) -> pulumi.Output[str]:
-    """Read one secret and decrypt it through Secrets Manager only (what External Secrets
-    needs to build the database URL inside the cluster)."""
+    """Read these secrets and decrypt each with its key through Secrets Manager only (what
+    External Secrets needs: the database URL and the SMTP credentials inside the cluster).
+    Each grant is (secret ARN, key ARN)."""
     return pulumi.Output.json_dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    "Sid": "ReadDatabaseMasterSecret",
+                    "Sid": "ReadTheCrmSecrets",
                     "Effect": "Allow",
                     "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                    "Resource": secret_arn,
+                    "Resource": [secret for secret, _ in grants],
                 },
                 {
                     "Sid": "DecryptThroughSecretsManager",
                     "Effect": "Allow",
                     "Action": "kms:Decrypt",
-                    "Resource": key_arn,
+                    "Resource": [key for _, key in grants],
                     "Condition": {
                         "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
                     },

@@ -83,6 +83,13 @@ class PlatformOutputs:
     storage_kms_key_arn: Any
     deploy_runner_label: Any
     """`runs-on` prefix of the in-VPC runner (`codebuild-<project>`), or "" without one."""
+    email_smtp_host: Any
+    """SES SMTP endpoint of the stack's region."""
+    email_secret_arn: Any
+    """Secrets Manager secret with the SES SMTP `username` and `password`."""
+    email_dkim_tokens: Any
+    """Easy DKIM tokens (CNAME `<token>._domainkey.<domain>` → `<token>.dkim.amazonses.com`);
+    the platform writes the records when it knows the domain's zone."""
 
     @classmethod
     def names(cls) -> dict[str, str]:

@@ -50,10 +50,6 @@ COMPLIANCE_LOCK_POLICIES = ("backup-vault-lock", "backup-selection-coverage")
 # Policies the shipped stacks do not satisfy yet, with the work that makes them pass. The plan
 # shows their findings as advisories; delete an entry when its work is merged.
 ADOPTING = {
-    "k8s-pod-readiness-gate": "issue 12: readiness gates on the CRM namespace",
-    "k8s-prestop-hook": "issue 12: preStop delay on the server",
-    "k8s-leader-election": "issue 12: external-secrets leaderElect",
-    "k8s-job-await-deadline": "issue 12: migrations that gate",
     "backup-vault-lock": "issue 13: AWS Backup",
     "backup-selection-coverage": "issue 13: AWS Backup",
     "lb-waf": "issue 13: WAF on by default in prod",

@@ -47,7 +47,8 @@ def test_capacity_model_numbers() -> None:
     capacity = load_settings("prod", stack_config("prod")).app.capacity
     # S = 60 req/s, C = 20 req/s per pod, +50% headroom -> ceil(4.5) = 5 pods at most
     assert capacity.max_server_pods == 5
-    assert capacity.connections_at_peak() == (5 + 4 + 1) * 10
+    # Two pools per Twenty process; a rollout adds two processes (surges or the migration Job).
+    assert capacity.connections_at_peak() == (5 + 4 + 2) * 2 * 10
 
 
 def test_connection_budget_is_refused_with_the_numbers() -> None:
@@ -62,9 +63,9 @@ def test_connection_budget_is_refused_with_the_numbers() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings("dev", config)
     assert caught.value.messages == [
-        "crm-platform:app.capacity: 360 is not allowed; it must keep PostgreSQL connections "
-        "within 80% of max_connections: 15 server pods x 20 + 2 worker pods x 20 + 1 migration "
-        "job x 20 = 360 > 134 (80% of 168 on db.t4g.small); lower peakRequestsPerSecond, "
+        "crm-platform:app.capacity: 760 is not allowed; it must keep PostgreSQL connections "
+        "within 80% of max_connections: (15 server pods + 2 worker pods + 2 during a rollout) "
+        "x 2 pools x 20 = 760 > 134 (80% of 168 on db.t4g.small); lower peakRequestsPerSecond, "
         "maxWorkerPods or poolSize, or choose a larger database.instanceClass."
     ]
 
@@ -101,7 +102,7 @@ def test_connection_budget_is_refused_with_the_numbers() -> None:
                 "tls": {"hostedZoneId": "Z0EXAMPLE1234567890"},
             },
             "crm-platform:app.version: 'latest' is not allowed; it must be a release tag such as "
-            "v2.36.0 (never latest).",
+            "v2.42.5 (never latest).",
         ),
     ],
     ids=["no-certificate", "certificate-elsewhere", "bad-domain", "latest"],
@@ -126,20 +127,21 @@ def test_app_identities_are_bound_to_their_service_accounts(prod: Plan) -> None:
         assert annotation.endswith(f"/{role.name}") or role.name in annotation
 
 
-def test_secrets_reader_may_read_only_the_database_secret(prod: Plan) -> None:
+def test_secrets_reader_may_read_only_the_database_and_smtp_secrets(prod: Plan) -> None:
     policy = next(
         p for p in prod.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("crm-secrets")
     )
     statements = json.loads(policy.get("policy"))["Statement"]
     read = next(s for s in statements if "secretsmanager:GetSecretValue" in s["Action"])
-    assert read["Resource"] == prod.outputs["dbMasterSecretArn"]
+    outputs = prod.outputs
+    assert read["Resource"] == [outputs["dbMasterSecretArn"], outputs["emailSecretArn"]]
     decrypt = next(s for s in statements if s["Action"] == "kms:Decrypt")
-    assert decrypt["Resource"] == prod.outputs["dbKmsKeyArn"]
+    assert decrypt["Resource"] == [outputs["dbKmsKeyArn"], outputs["kmsKeyArns"]["email"]]
 
 
 def test_outputs_name_the_running_version(any_stack: Plan) -> None:
     workloads = any_stack.layers["workloads"].outputs
-    assert workloads["crmVersion"] == "v2.36.0"
+    assert workloads["crmVersion"] == load_settings("dev", stack_config("dev")).app.version
     assert workloads["crmUrl"] == any_stack.outputs["crmUrl"]
     assert any_stack.outputs["crmUrl"].startswith("https://crm")
 

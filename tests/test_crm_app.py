@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from components.crm_app import CrmApp, CrmAppArgs
-from components.crm_app.app import migration_job_name
+from components.crm_app.rollout import migration_job_name
 from stacks.offline import Plan
 from stacks.offline.model import is_secret, unwrap
 from stacks.settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
@@ -27,7 +27,7 @@ def _args(**overrides) -> CrmAppArgs:
     values = dict(
         namespace="crm",
         image="twentycrm/twenty",
-        version="v2.36.0",
+        version="v2.42.5",
         domain="crm.example.com",
         region="eu-central-1",
         database_host="db.internal",
@@ -41,6 +41,7 @@ def _args(**overrides) -> CrmAppArgs:
         app_role_arn="arn:aws:iam::123456789012:role/crm-app",
         secrets_role_arn="arn:aws:iam::123456789012:role/crm-secrets",
         target_group_arn=TARGET_GROUP,
+        deregistration_delay_seconds=30,
         load_balancer_cidrs=["10.0.96.0/22", "10.0.100.0/22"],
         data_cidrs=["10.0.104.0/23", "10.0.106.0/23"],
         min_server_pods=3,
@@ -98,14 +99,14 @@ def test_namespace_enforces_restricted_pod_security(app: Plan) -> None:
 
 def test_image_is_pinned_and_migration_job_named_by_tag(app: Plan) -> None:
     job = app.one("kubernetes:batch/v1:Job")
-    assert job.get("metadata.name") == "twenty-migrate-v2-36-0" == migration_job_name("v2.36.0")
+    assert job.get("metadata.name") == "twenty-migrate-v2-42-5" == migration_job_name("v2.42.5")
     images = {
         c["image"]
         for r in app.resources
         if r.type in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
         for c in r.get("spec.template.spec.containers")
     }
-    assert images == {"twentycrm/twenty:v2.36.0"}
+    assert images == {"twentycrm/twenty:v2.42.5"}
 
 
 def test_migration_job_runs_the_upgrade_and_gates_both_deployments(app: Plan) -> None:
@@ -292,3 +293,56 @@ def test_objects_validate_against_the_kubernetes_schema(app: Plan) -> None:
 def test_every_object_of_the_prod_stack_validates(prod: Plan) -> None:
     # the CRM's objects plus the cluster's (e.g. the default StorageClass)
     assert _validate_builtin_objects(prod) >= 16
+
+
+def test_namespace_injects_load_balancer_readiness_gates(app: Plan) -> None:
+    labels = app.one("kubernetes:core/v1:Namespace").get("metadata.labels")
+    assert labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+
+
+def test_server_drains_longer_than_the_target_group_deregisters(app: Plan) -> None:
+    server = _one(app, "Deployment", "twenty-server")
+    pod = server.get("spec.template.spec")
+    (container,) = pod["containers"]
+    pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pause >= 30  # the args' deregistration delay
+    assert pod["terminationGracePeriodSeconds"] > pause
+    assert server.get("spec.minReadySeconds") > 0
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["timeoutSeconds"] > 1  # not the 1-second default
+    worker = _one(app, "Deployment", "twenty-worker").get("spec.template.spec")
+    assert worker["terminationGracePeriodSeconds"] > 30  # the Kubernetes default
+
+
+def test_migration_failure_fails_the_update_and_a_rerun_replaces_the_job(app: Plan) -> None:
+    job = app.one("kubernetes:batch/v1:Job")
+    assert "pulumi.com/waitFor" not in (job.get("metadata.annotations") or {})
+    assert job.create_timeout >= job.get("spec.activeDeadlineSeconds")
+    assert job.delete_before_replace
+    rerun = _synth(migration_run=2, image_digest="sha256:" + "ab" * 32).one(
+        "kubernetes:batch/v1:Job"
+    )
+    # Same logical resource under a new object name: Pulumi replaces the failed Job.
+    assert rerun.urn == job.urn
+    assert rerun.get("metadata.name") == "twenty-migrate-v2-42-5-abababababab-r2"
+    (container,) = rerun.get("spec.template.spec.containers")
+    assert container["image"] == "twentycrm/twenty:v2.42.5@sha256:" + "ab" * 32
+
+
+def test_encryption_key_is_kept_across_versions(app: Plan) -> None:
+    def key(plan: Plan):
+        return next(
+            r
+            for r in plan.of_type("random:index/randomPassword:RandomPassword")
+            if r.name.endswith("encryption-key")
+        )
+
+    before, after = key(app), key(_synth(version="v2.43.0"))
+    assert after.urn == before.urn and after.inputs == before.inputs
+
+
+def test_workspace_creation_is_limited_to_server_admins(app: Plan) -> None:
+    for workload in ("twenty-server", "twenty-worker"):
+        (container,) = _one(app, "Deployment", workload).get("spec.template.spec.containers")
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["IS_WORKSPACE_CREATION_LIMITED_TO_SERVER_ADMINS"] == "true"

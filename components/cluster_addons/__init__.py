@@ -19,6 +19,23 @@ STORAGE_CLASS = "gp3-encrypted"
 EXTERNAL_SECRETS_CHART = "1.0.0"  # external-secrets.io/v1 API
 EXTERNAL_SECRETS_REPO = "https://charts.external-secrets.io"
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+EXTERNAL_SECRETS_REPLICAS = 2
+
+
+def external_secrets_values() -> dict:
+    """Two controllers of which one leads (chart 1.0.0 defaults to one replica and
+    `leaderElect: false`, so two replicas would both reconcile), two webhook replicas (every
+    ExternalSecret and SecretStore is admitted through it: `failurePolicy: Fail`), and a
+    disruption budget for each. The cert controller stays single: it only renews the webhook's
+    certificate, and a short gap in renewal harms nothing."""
+    budget = {"enabled": True, "minAvailable": 1}
+    return {
+        "installCRDs": True,
+        "replicaCount": EXTERNAL_SECRETS_REPLICAS,
+        "leaderElect": True,
+        "podDisruptionBudget": budget,
+        "webhook": {"replicaCount": EXTERNAL_SECRETS_REPLICAS, "podDisruptionBudget": budget},
+    }
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,7 @@ class ClusterAddons(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=EXTERNAL_SECRETS_REPO),
             namespace=EXTERNAL_SECRETS_NAMESPACE,
             create_namespace=True,
-            values={"installCRDs": True, "replicaCount": 2},
+            values=external_secrets_values(),
             atomic=True,
             max_history=5,
             opts=child,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +11,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from . import email as mail
 from . import manifests as m
+from . import rollout
+from .email import SmtpArgs
+from .rollout import migration_job_name
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class CrmAppArgs:
     image: str
     """Image repository, e.g. twentycrm/twenty."""
     version: str
-    """Image tag (a release such as v2.36.0); also names the migration job."""
+    """Image tag (a release such as v2.42.5); also names the migration job."""
     domain: str
     """Public host name; SERVER_URL is https://<domain>."""
     region: str
@@ -44,6 +47,9 @@ class CrmAppArgs:
     """IRSA role that may read the database secret; used by External Secrets only."""
     target_group_arn: pulumi.Input[str]
     """The platform's IP target group; the server pods are registered in it."""
+    deregistration_delay_seconds: int
+    """The target group's deregistration delay: a stopping server pod keeps serving at least
+    this long (preStop)."""
     load_balancer_cidrs: pulumi.Input[Sequence[str]]
     """Where the ALB's targets are reached from (the public subnets)."""
     data_cidrs: pulumi.Input[Sequence[str]]
@@ -60,6 +66,12 @@ class CrmAppArgs:
     metrics-server and External Secrets. Everything here is created after them."""
     protect: bool = True
     """Protect the generated encryption key (losing it makes stored data unreadable)."""
+    image_digest: str | None = None
+    """`sha256:…` of the image; when set, pods pull `image:version@digest`."""
+    migration_run: int = 0
+    """Re-run number of the migration Job for the same image (part of its name)."""
+    email: SmtpArgs | None = None
+    """Outgoing mail through SMTP (SES); without it Twenty only logs its emails."""
 
 
 SERVER_RESOURCES = {
@@ -74,11 +86,6 @@ MIGRATION_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "512Mi"},
     "limits": {"cpu": "500m", "memory": "1Gi"},
 }
-
-
-def migration_job_name(version: str) -> str:
-    """One job per image tag: `v2.36.0` → `twenty-migrate-v2-36-0`."""
-    return "twenty-migrate-" + re.sub(r"[^a-z0-9]+", "-", version.lower()).strip("-")
 
 
 class CrmApp(pulumi.ComponentResource):
@@ -96,7 +103,8 @@ class CrmApp(pulumi.ComponentResource):
                     f"pod-security.kubernetes.io/{mode}": "restricted"
                     for mode in ("enforce", "audit", "warn")
                 }
-                | {"pod-security.kubernetes.io/enforce-version": "latest"},
+                | {"pod-security.kubernetes.io/enforce-version": "latest"}
+                | rollout.readiness_gate_labels(),
             },
             # Every other object lives in this namespace, so it waits for the add-ons too.
             opts=self._child(depends_on=list(args.requires)),
@@ -107,34 +115,33 @@ class CrmApp(pulumi.ComponentResource):
         secrets_account = self._service_account("twenty-secrets", args.secrets_role_arn, namespace)
         database_secret = self._database_secret(secrets_account)
         app_secret = self._app_secret(namespace)
-        secrets = [database_secret, app_secret]
+        secrets = [database_secret, app_secret, *self._email_secret()]
 
-        image = f"{args.image}:{args.version}"
+        image = self._image()
         server_url = f"https://{args.domain}"
 
         def env(migrations: bool) -> list[dict]:
-            return m.environment(
-                server_url=server_url,
-                bucket_name=args.bucket_name,
-                region=args.region,
-                pool_size=args.pool_size,
-                migrations=migrations,
+            return (
+                m.environment(
+                    server_url=server_url,
+                    bucket_name=args.bucket_name,
+                    region=args.region,
+                    pool_size=args.pool_size,
+                    migrations=migrations,
+                )
+                + [{"name": "IS_WORKSPACE_CREATION_LIMITED_TO_SERVER_ADMINS", "value": "true"}]
+                + (mail.environment(args.email) if args.email else [])
             )
 
         placement = {"node_selector": args.node_selector, "tolerations": args.tolerations}
-        job_name = migration_job_name(args.version)
+        job_name = migration_job_name(args.version, args.image_digest, args.migration_run)
         migration = k8s.batch.v1.Job(
-            f"{name}-{job_name}",
-            metadata={
-                "name": job_name,
-                "namespace": ns,
-                "labels": m.labels("migrate"),
-                "annotations": {"pulumi.com/waitFor": "condition=Complete"},
-            },
+            # One logical resource across images: a new name replaces the previous Job.
+            f"{name}-migrate",
+            metadata={"name": job_name, "namespace": ns, "labels": m.labels("migrate")},
             spec={
                 "backoffLimit": 1,
-                # The upgrade walks every workspace schema; give it time.
-                "activeDeadlineSeconds": 1800,
+                "activeDeadlineSeconds": rollout.MIGRATION_DEADLINE_SECONDS,
                 "template": {
                     "metadata": {"labels": m.labels("migrate")},
                     # The image's entrypoint initialises/upgrades the database and registers
@@ -152,7 +159,9 @@ class CrmApp(pulumi.ComponentResource):
                     ),
                 },
             },
-            opts=self._child(depends_on=secrets),
+            opts=pulumi.ResourceOptions.merge(
+                self._child(depends_on=secrets), rollout.migration_options()
+            ),
         )
         after_migration = self._child(depends_on=[migration, *secrets])
         self.server = self._deployment(
@@ -165,10 +174,15 @@ class CrmApp(pulumi.ComponentResource):
                 resources=SERVER_RESOURCES,
                 service_account=app_account.metadata.name,
                 ports=[{"name": "http", "containerPort": m.SERVER_PORT, "protocol": "TCP"}],
-                probes=m.http_probes(),
+                probes=rollout.http_probes(),
+                lifecycle=rollout.server_lifecycle(args.deregistration_delay_seconds),
+                termination_grace_seconds=rollout.server_termination_grace(
+                    args.deregistration_delay_seconds
+                ),
                 **placement,
             ),
             after_migration,
+            min_ready_seconds=rollout.MIN_READY_SECONDS,
         )
         self.worker = self._deployment(
             "worker",
@@ -180,6 +194,7 @@ class CrmApp(pulumi.ComponentResource):
                 resources=WORKER_RESOURCES,
                 service_account=app_account.metadata.name,
                 command=["yarn", "worker:prod"],
+                termination_grace_seconds=rollout.WORKER_GRACE_SECONDS,
                 **placement,
             ),
             after_migration,
@@ -200,9 +215,12 @@ class CrmApp(pulumi.ComponentResource):
                 spec={"maxUnavailable": 1, "selector": {"matchLabels": m.selector(component)}},
                 opts=self._child(),
             )
-        for policy, spec in m.network_policies(
+        policies = m.network_policies(
             load_balancer_cidrs=args.load_balancer_cidrs, data_cidrs=args.data_cidrs
-        ).items():
+        )
+        if args.email:
+            policies["allow-smtp"] = mail.egress_policy()
+        for policy, spec in policies.items():
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy}",
                 metadata={"name": policy, "namespace": ns},
@@ -252,6 +270,7 @@ class CrmApp(pulumi.ComponentResource):
             },
             opts=self._child(depends_on=list(args.requires)),
         )
+        self._secret_store = store
         url = pulumi.Output.concat(
             "postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@",
             args.database_host,
@@ -284,6 +303,27 @@ class CrmApp(pulumi.ComponentResource):
             },
             opts=self._child(depends_on=[store]),
         )
+
+    def _image(self) -> str:
+        """`image:tag`, pinned by digest when one is recorded (the tag stays for people)."""
+        args = self._args
+        tagged = f"{args.image}:{args.version}"
+        return f"{tagged}@{args.image_digest}" if args.image_digest else tagged
+
+    def _email_secret(self) -> list[k8s.apiextensions.CustomResource]:
+        """The SMTP credentials synced from the platform's secret (none without email)."""
+        if not self._args.email:
+            return []
+        return [
+            k8s.apiextensions.CustomResource(
+                f"{self._name}-email-secret",
+                api_version="external-secrets.io/v1",
+                kind="ExternalSecret",
+                metadata={"name": mail.EMAIL_SECRET, "namespace": self._namespace},
+                spec=mail.credentials_spec(self._args.email, self._secret_store.metadata["name"]),
+                opts=self._child(depends_on=[self._secret_store]),
+            )
+        ]
 
     def _app_secret(self, namespace: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
         """Generated keys (stable across updates; protected in prod: losing ENCRYPTION_KEY
@@ -318,7 +358,12 @@ class CrmApp(pulumi.ComponentResource):
         )
 
     def _deployment(
-        self, component: str, replicas: int, pod: dict, opts: pulumi.ResourceOptions
+        self,
+        component: str,
+        replicas: int,
+        pod: dict,
+        opts: pulumi.ResourceOptions,
+        min_ready_seconds: int = 0,
     ) -> k8s.apps.v1.Deployment:
         return k8s.apps.v1.Deployment(
             f"{self._name}-{component}",
@@ -327,7 +372,7 @@ class CrmApp(pulumi.ComponentResource):
                 "namespace": self._namespace,
                 "labels": m.labels(component),
             },
-            spec=m.deployment_spec(component, replicas, pod),
+            spec=m.deployment_spec(component, replicas, pod, min_ready_seconds),
             # The autoscaler owns the replica count once the deployment exists.
             opts=pulumi.ResourceOptions.merge(opts, self._child(ignore_changes=["spec.replicas"])),
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi import Input, Output
 
-from ..twenty import HEALTH_PATH, SERVER_PORT
+from ..twenty import SERVER_PORT
 
 RUN_AS = 1000  # the image's `node` user
 APP_NAME = "twenty"
@@ -116,6 +116,8 @@ def pod_spec(
     probes: dict[str, dict] | None = None,
     spread: bool = True,
     restart_policy: str | None = None,
+    lifecycle: dict | None = None,
+    termination_grace_seconds: int | None = None,
 ) -> dict[str, Any]:
     volumes, mounts = _scratch_volumes()
     container: dict[str, Any] = {
@@ -130,6 +132,7 @@ def pod_spec(
         **({"args": args} if args else {}),
         **({"ports": ports} if ports else {}),
         **(probes or {}),
+        **({"lifecycle": lifecycle} if lifecycle else {}),
     }
     spec: dict[str, Any] = {
         "serviceAccountName": service_account,
@@ -141,6 +144,11 @@ def pod_spec(
         "nodeSelector": node_selector,
         "tolerations": tolerations,
         **({"restartPolicy": restart_policy} if restart_policy else {}),
+        **(
+            {"terminationGracePeriodSeconds": termination_grace_seconds}
+            if termination_grace_seconds
+            else {}
+        ),
     }
     if spread:
         spec["topologySpreadConstraints"] = [
@@ -160,20 +168,13 @@ def pod_spec(
     return spec
 
 
-def http_probes() -> dict[str, dict]:
-    """Startup allows ~5 minutes to boot; readiness and liveness follow the upstream chart."""
-    probe = {"httpGet": {"path": HEALTH_PATH, "port": SERVER_PORT}}
-    return {
-        "startupProbe": {**probe, "periodSeconds": 10, "failureThreshold": 30},
-        "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 3},
-        "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 6},
-    }
-
-
-def deployment_spec(component: str, replicas: int, pod: dict) -> dict[str, Any]:
+def deployment_spec(
+    component: str, replicas: int, pod: dict, min_ready_seconds: int = 0
+) -> dict[str, Any]:
     """A rolling update that never drops below the desired count (surge first)."""
     return {
         "replicas": replicas,
+        "minReadySeconds": min_ready_seconds,
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": selector(component)},
         "strategy": {

@@ -113,6 +113,23 @@ COMPUTED: dict[str, ComputedOutputs] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": lambda name, inputs, region: (
         _replication_group(inputs, region)
     ),
+    "aws:sesv2/emailIdentity:EmailIdentity": lambda name, inputs, region: {
+        "arn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:identity/{inputs.get('emailIdentity')}",
+        # Easy DKIM: SES answers three tokens, one CNAME record each.
+        "dkimSigningAttributes": {
+            **inputs.get("dkimSigningAttributes", {}),
+            "tokens": [_digest("dkim", name, str(i), length=32) for i in range(3)],
+        },
+    },
+    "aws:sesv2/configurationSet:ConfigurationSet": lambda name, inputs, region: {
+        "arn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:configuration-set/"
+        f"{inputs.get('configurationSetName')}"
+    },
+    "aws:iam/accessKey:AccessKey": lambda name, inputs, region: {
+        "id": f"AKIA{_digest('key', name, length=16).upper()}",
+        "secret": _digest("secret", name, length=40),
+        "sesSmtpPasswordV4": _digest("smtp", name, length=44),
+    },
     "aws:s3/bucket:Bucket": lambda name, inputs, region: _bucket(
         inputs.get("bucket") or f"{inputs.get('bucketPrefix', name)}{_digest(name, length=12)}",
         region,
@@ -307,6 +324,7 @@ class RecordingMonitor(MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[alias.urn or alias.spec.name for alias in request.aliases],
                     create_timeout=duration_seconds(request.customTimeouts.create),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
                 )
             )
         return response

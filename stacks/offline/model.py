@@ -56,6 +56,8 @@ class PlannedResource:
     aliases: list[str]
     create_timeout: float = 0.0
     """Seconds of the `custom_timeouts.create` option (0: the provider's default)."""
+    delete_before_replace: bool = False
+    """Whether a replacement deletes the old object first (the option of that name)."""
 
     def get(self, path: str, default: Any = None) -> Any:
         """Input at a dotted path (`vpcConfig.endpointPublicAccess`), secrets unwrapped."""

@@ -15,7 +15,7 @@ from ..settings import StackSettings
 from ..settings_reader import read_settings
 from .cluster import build_cluster
 from .data import build_data
-from .edge import build_access_logs, build_edge
+from .edge import build_access_logs, build_edge, build_email
 from .network import build_network
 from .providers import keys, provider
 from .runner import build_runner
@@ -30,7 +30,8 @@ def build(settings: StackSettings) -> PlatformOutputs:
     network = build_network(settings, keys_, opts)
     access_logs = build_access_logs(settings, opts)
     data = build_data(settings, network, keys_, access_logs.bucket_name, opts)
-    cluster = build_cluster(settings, network, keys_, data, opts)
+    email = build_email(settings, keys_, opts)
+    cluster = build_cluster(settings, network, keys_, data, email, opts)
     edge = build_edge(settings, network, access_logs, opts)
     runner = build_runner(settings, network, keys_, cluster.cluster, opts)
     database, eks = data.database, cluster.cluster.cluster
@@ -76,6 +77,9 @@ def build(settings: StackSettings) -> PlatformOutputs:
         attachments_bucket_name=data.storage.bucket_name,
         storage_kms_key_arn=keys_.keys[KeyDomain.STORAGE].arn,
         deploy_runner_label=runner.label if runner else "",
+        email_smtp_host=email.smtp_host,
+        email_secret_arn=email.secret_arn,
+        email_dkim_tokens=email.dkim_tokens,
     )
 
 

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import Cluster, ClusterArgs, NodePool
+from components.email import Email
 from components.encryption import Encryption, KeyDomain
 from components.iam import secret_reader_policy
 from components.network import Network
@@ -26,7 +27,7 @@ class ClusterTier:
     app_role: aws.iam.Role
     """The CRM's pods: the attachments bucket and its key, nothing else."""
     secrets_role: aws.iam.Role
-    """External Secrets: reads the database secret, nothing else."""
+    """External Secrets: reads the database and SMTP secrets, nothing else."""
 
 
 def build_cluster(
@@ -34,6 +35,7 @@ def build_cluster(
     network: Network,
     keys_: Encryption,
     data: DataTier,
+    email: Email,
     opts: pulumi.ResourceOptions,
 ) -> ClusterTier:
     cluster_settings = settings.cluster
@@ -72,7 +74,8 @@ def build_cluster(
             namespace,
             SECRETS_SERVICE_ACCOUNT,
             secret_reader_policy(
-                data.database.master_secret_arn, keys_.keys[KeyDomain.DATABASE].arn
+                (data.database.master_secret_arn, keys_.keys[KeyDomain.DATABASE].arn),
+                (email.secret_arn, keys_.keys[KeyDomain.EMAIL].arn),
             ),
         ),
     )

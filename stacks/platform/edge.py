@@ -12,6 +12,8 @@ import pulumi_aws as aws
 from components.access_logs import LOG_PREFIX, AccessLogBucket, AccessLogBucketArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from components.edge import Edge, EdgeArgs
+from components.email import Email, EmailArgs
+from components.encryption import Encryption, KeyDomain
 from components.network import Network
 from components.twenty import HEALTH_PATH, SERVER_PORT
 
@@ -77,7 +79,22 @@ def build_edge(
             web_acl_arn=app.waf_web_acl_arn,
             domain=app.domain,
             hosted_zone_id=app.tls.hosted_zone_id,
+            admit_only_cidrs=None if app.setup.completed else tuple(app.setup.admin_cidrs),
             protect=settings.protect_stateful_resources,
+        ),
+        opts=opts,
+    )
+
+
+def build_email(settings: StackSettings, keys_: Encryption, opts: pulumi.ResourceOptions) -> Email:
+    """SES in the stack's own region, for the CRM's domain (DKIM records in its zone)."""
+    return Email(
+        f"{settings.environment}-email",
+        EmailArgs(
+            domain=settings.app.domain,
+            region=settings.region,
+            kms_key_arn=keys_.keys[KeyDomain.EMAIL].arn,
+            hosted_zone_id=settings.app.tls.hosted_zone_id,
         ),
         opts=opts,
     )

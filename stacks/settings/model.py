@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from .access import AwsAccessSettings
-from .app import AppSettings
+from .app import POOLS_PER_PROCESS, ROLLOUT_EXTRA_PROCESSES, AppSettings
 from .aws_rules import tag_value_rule
 from .base import RetentionDays, Section, int_range
 from .cache import CacheSettings
@@ -16,6 +16,7 @@ from .database import DatabaseSettings, check_placement
 from .delivery import DeployRunnerSettings
 from .errors import FieldError
 from .network import NetworkSettings
+from .regions import email_regions
 from .residency import Region, ResidencySettings
 from .storage import StorageSettings
 
@@ -97,6 +98,12 @@ class StackSettings(Section):
             raise FieldError(
                 "region", self.region, f"must be in residency.allowedRegions: {', '.join(allowed)}"
             )
+        if self.region not in email_regions():
+            raise FieldError(
+                "region",
+                self.region,
+                "must be a region where Amazon SES sends mail (the CRM's email stays resident)",
+            )
         return self
 
     @model_validator(mode="after")
@@ -119,8 +126,9 @@ class StackSettings(Section):
                 "app.capacity",
                 needed,
                 "must keep PostgreSQL connections within 80% of max_connections: "
-                f"{capacity.max_server_pods} server pods x {pool} + {capacity.max_worker_pods} "
-                f"worker pods x {pool} + 1 migration job x {pool} = {needed} > {budget} "
+                f"({capacity.max_server_pods} server pods + {capacity.max_worker_pods} worker "
+                f"pods + {ROLLOUT_EXTRA_PROCESSES} during a rollout) x {POOLS_PER_PROCESS} pools "
+                f"x {pool} = {needed} > {budget} "
                 f"(80% of {limit} on {self.database.instance_class}); lower "
                 "peakRequestsPerSecond, maxWorkerPods or poolSize, or choose a larger "
                 "database.instanceClass",

@@ -28,15 +28,20 @@ JURISDICTIONS: dict[str, frozenset[str]] = {
 }  # fmt: skip
 
 
-@cache
-def known_regions() -> frozenset[str]:
-    """Every region of every AWS partition botocore knows about."""
+def _regions_of(service: str) -> frozenset[str]:
+    """Regions of every AWS partition where botocore knows an endpoint of `service`."""
     session = botocore.session.get_session()
     return frozenset(
         region
         for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
+        for region in session.get_available_regions(service, partition_name=partition)
     )
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region of every AWS partition botocore knows about."""
+    return _regions_of("ec2")
 
 
 def check_region(region: str) -> str:
@@ -44,3 +49,9 @@ def check_region(region: str) -> str:
     if region not in known_regions():
         raise ValueError("must be a real AWS region, e.g. eu-central-1")
     return region
+
+
+@cache
+def email_regions() -> frozenset[str]:
+    """Regions where Amazon SES sends mail (botocore's `email` endpoints, any partition)."""
+    return _regions_of("ses")

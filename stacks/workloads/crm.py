@@ -7,6 +7,8 @@ import pulumi
 from components.cluster import POOL_LABEL
 from components.cluster_addons import ClusterAddons
 from components.crm_app import CrmApp, CrmAppArgs
+from components.crm_app.email import SmtpArgs
+from components.edge import DEREGISTRATION_DELAY_SECONDS
 
 from ..contract import PlatformOutputs
 from ..settings import StackSettings
@@ -38,6 +40,7 @@ def build_crm(
             app_role_arn=platform.app_role_arn,
             secrets_role_arn=platform.secrets_role_arn,
             target_group_arn=platform.target_group_arn,
+            deregistration_delay_seconds=DEREGISTRATION_DELAY_SECONDS,
             load_balancer_cidrs=platform.public_subnet_cidrs,
             data_cidrs=platform.isolated_subnet_cidrs,
             pool_size=capacity.pool_size,
@@ -48,6 +51,14 @@ def build_crm(
             node_selector={POOL_LABEL: "app"},
             requires=tuple(addons.ready),
             protect=settings.protect_stateful_resources,
+            image_digest=app.digest,
+            migration_run=app.migration_run,
+            email=SmtpArgs(
+                smtp_host=platform.email_smtp_host,
+                secret_arn=platform.email_secret_arn,
+                from_address=app.sender,
+                from_name=app.email.from_name,
+            ),
         ),
         opts=opts,
     )
