@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from .offline import SynthesisError, synthesize_stack
+from .offline.document import build
 from .offline.gate import check
-from .offline.render import render_capacity, render_findings, render_text, to_json
 from .policy_config import policy_config_for
 from .settings import SettingsError, StackSettings, load_settings
 from .stackfile import read_stack_config, stack_names
@@ -21,8 +22,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Wide enough for the plan tables when piped (rich assumes 80 columns without a terminal).
-out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 EXIT_INVALID_CONFIG = 2
@@ -51,38 +50,110 @@ def _settings(stack: str) -> tuple[dict[str, str], StackSettings]:
 STACK_HELP = "Stack: " + ", ".join(stack_names())
 
 
-@app.command()
-def plan(
-    stack: str = typer.Argument(..., help=STACK_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
-) -> None:
-    """Synthesize a stack offline (no CLI, credentials or network), show what it deploys and
-    run the policy pack on it. Exit 1 on a mandatory policy violation, 2 on invalid config."""
-    config, settings = _settings(stack)
+class PlanError(Exception):
+    """A plan that cannot be shown: exit code, kind and message (as JSON with --json)."""
+
+    def __init__(self, code: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.kind = code, kind
+
+
+def _gated_document(stack: str) -> dict:
+    """Settings, both layers synthesized, the gate run: the plan document."""
+    try:
+        config = read_stack_config(stack)
+        settings = load_settings(stack, config)
+    except SettingsError as error:
+        message = f"invalid configuration of stack {stack!r}:\n{error}"
+        raise PlanError(EXIT_INVALID_CONFIG, "invalid-config", message) from None
     try:
         result = synthesize_stack(stack, config, settings)
     except SynthesisError as error:
-        raise _fail(f"the program of stack {stack!r} failed: {error}", 1) from None
-    findings = check(result, policy_config_for(settings))
-    blocking = [finding for finding in findings if finding.blocking]
+        message = f"the program of stack {stack!r} failed: {error}"
+        raise PlanError(EXIT_POLICY_VIOLATION, "program-failed", message) from None
+    return build(result, settings, check(result, policy_config_for(settings)))
+
+
+def _compare(document: dict, base_file: Path) -> dict:
+    from .offline.diff import BaseDocumentError, diff, load_base
+
+    try:
+        base = load_base(base_file.read_text(), str(base_file))
+    except (OSError, BaseDocumentError) as error:
+        raise PlanError(EXIT_INVALID_CONFIG, "invalid-base", str(error)) from None
+    return diff(base, document)
+
+
+def _draw(document: dict, target: Path) -> None:
+    from .offline.diagram import write
+
+    for path in write(document, target):
+        err.print(f"diagram written: {path}", highlight=False)
+
+
+def _exit_code(document: dict, fail_on_replace: bool) -> int:
+    policies = document["policies"]
+    if policies["mandatory"]:
+        err.print(
+            f"[bold red]error:[/] {policies['mandatory']} mandatory policy violation(s) in stack "
+            f"{document['stack']!r}; fix them before `pulumi preview`.",
+            highlight=False,
+        )
+        return EXIT_POLICY_VIOLATION
+    at_risk = document.get("diff", {}).get("dataAtRisk", [])
+    if fail_on_replace and at_risk:
+        err.print(
+            f"[bold red]error:[/] {len(at_risk)} stateful resource(s) would be replaced or deleted."
+        )
+        return EXIT_POLICY_VIOLATION
+    return 0
+
+
+@app.command()
+def plan(
+    stack: str = typer.Argument(..., help=STACK_HELP),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the JSON document (schemas/plan.schema.json)."
+    ),
+    details: bool = typer.Option(False, "--details", help="Also print every resource as a tree."),
+    base: str | None = typer.Option(None, "--diff", help="Compare with an earlier --json output."),
+    fail_on_replace: bool = typer.Option(
+        False,
+        "--fail-on-replace",
+        help="With --diff: exit 1 when a stateful resource would be replaced or deleted.",
+    ),
+    diagram: str | None = typer.Option(
+        None, "--diagram", help="Write a Mermaid diagram (and SVG with Graphviz)."
+    ),
+) -> None:
+    """Synthesize both layers of a stack offline (no CLI, credentials or network), run the
+    policy pack on them and summarize. Exit 1 on a mandatory violation (or, with
+    --fail-on-replace, stateful data at risk), 2 on invalid config or base document."""
+    from .offline.document import dumps, error_document
+    from .offline.render import details as render_details
+    from .offline.render import summary
+
+    try:
+        document = _gated_document(stack)
+        if base is not None:
+            document["diff"] = _compare(document, Path(base))
+    except PlanError as failure:
+        if as_json:
+            sys.stdout.write(dumps(error_document(stack, failure.code, failure.kind, str(failure))))
+        raise _fail(str(failure), failure.code) from None
+    if diagram is not None:
+        _draw(document, Path(diagram))
     if as_json:
-        json.dump(to_json(result, settings, findings), sys.stdout, indent=2, sort_keys=True)
-        sys.stdout.write("\n")
+        sys.stdout.write(dumps(document))
     else:
-        out.print(
-            f"[bold]Offline plan of stack {stack}[/] (profile {settings.profile}, region "
-            f"{settings.region}, residency {settings.residency.jurisdiction}: "
-            f"{', '.join(settings.residency.allowed_regions)})"
-        )
-        render_text(result, out)
-        render_capacity(settings, out)
-        render_findings(findings, out)
-    if blocking:
-        raise _fail(
-            f"{len(blocking)} mandatory policy violation(s) in stack {stack!r}; fix them "
-            "before `pulumi preview`.",
-            EXIT_POLICY_VIOLATION,
-        )
+        if details:
+            sys.stdout.write(render_details(document) + "\n")
+        sys.stdout.write(summary(document))
+        if base is not None:
+            from .offline.diff import render
+
+            sys.stdout.write("\n" + render(document["diff"], Path(base).name))
+    raise typer.Exit(_exit_code(document, fail_on_replace))
 
 
 @app.command("policy-config")

@@ -3,7 +3,6 @@ as a secret, no eviction, isolation, logs; and no secret value anywhere in the p
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -13,8 +12,10 @@ from typer.testing import CliRunner
 from components.cache import AUTH_TOKEN_SPECIALS, Cache, CacheArgs
 from stacks.cli import app
 from stacks.offline import Plan, PlannedResource, synthesize
+from stacks.offline.document import build, dumps
 from stacks.offline.model import is_secret, unwrap
-from stacks.offline.render import to_json
+from stacks.settings import load_settings
+from stacks.stackfile import read_stack_config
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 PASSWORD = "random:index/randomPassword:RandomPassword"
@@ -175,7 +176,7 @@ def test_no_secret_value_reaches_the_plan_json(prod: Plan) -> None:
     secrets = [s for r in prod.resources for s in _secret_strings(r.inputs)]
     secrets += _secret_strings(prod.outputs)
     assert _group(prod).get("authToken") in secrets
-    printed = json.dumps(to_json(prod))
+    printed = dumps(build(prod, load_settings("prod", read_stack_config("prod")), []))
     cli = CliRunner().invoke(app, ["plan", "prod", "--json"])
     assert cli.exit_code == 0, cli.output
     for secret in secrets:

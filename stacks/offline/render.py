@@ -1,257 +1,226 @@
-"""Rendering a `Plan` for people (rich tables) and machines (JSON). Secrets never appear."""
+"""The plan for people: a one-screen summary (default) and a resource tree (`--details`).
+
+Plain text at most 100 columns wide, rendered from the JSON document so both say the same;
+secrets never appear (the document has them redacted).
+"""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+import textwrap
+from collections import Counter, defaultdict
+from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
+WIDTH = 100
 
-from .model import Plan, PlannedResource, redact
-
-if TYPE_CHECKING:
-    from policies.guardrails.offline import Finding
-    from stacks.settings import StackSettings
-
-# The inputs worth a glance per resource type; everything is in --json.
+# The inputs worth a glance per resource type in the tree; everything is in --json.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:aws": ("region",),
     "aws:ec2/vpc:Vpc": ("cidrBlock",),
     "aws:ec2/subnet:Subnet": ("tags.tier", "cidrBlock", "availabilityZone"),
-    "aws:ec2/natGateway:NatGateway": ("availabilityMode", "subnetId"),
+    "aws:ec2/natGateway:NatGateway": ("availabilityMode",),
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpcEndpointType", "serviceName"),
-    "aws:ec2/flowLog:FlowLog": ("trafficType", "maxAggregationInterval"),
-    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", "kmsKeyId"),
+    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays",),
     "aws:kms/key:Key": ("tags.data-domain", "enableKeyRotation", "deletionWindowInDays"),
-    "aws:kms/alias:Alias": ("name",),
-    "aws:eks/cluster:Cluster": (
-        "name",
-        "version",
-        "upgradePolicy.supportType",
-        "accessConfig.authenticationMode",
-        "vpcConfig.endpointPublicAccess",
-        "encryptionConfig.resources",
-        "enabledClusterLogTypes",
-    ),
+    "aws:eks/cluster:Cluster": ("version", "vpcConfig.endpointPublicAccess"),
     "aws:eks/nodeGroup:NodeGroup": (
-        "labels.crm-platform/pool",
-        "amiType",
         "instanceTypes",
         "scalingConfig.minSize",
         "scalingConfig.maxSize",
     ),
-    "aws:ec2/launchTemplate:LaunchTemplate": (
-        "metadataOptions.httpTokens",
-        "metadataOptions.httpPutResponseHopLimit",
-        "blockDeviceMappings.0.ebs.encrypted",
-    ),
     "aws:eks/addon:Addon": ("addonName", "addonVersion"),
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("principalArn", "accessScope.type"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
-    "kubernetes:storage.k8s.io/v1:StorageClass": ("metadata.name", "parameters.encrypted"),
     "kubernetes:helm.sh/v3:Release": ("chart", "version", "namespace"),
-    "aws:rds/instance:Instance": (
-        "identifier",
-        "instanceClass",
-        "engineVersion",
-        "multiAz",
-        "availabilityZone",
-        "replicateSourceDb",
-        "storageEncrypted",
-    ),
-    "aws:rds/parameterGroup:ParameterGroup": ("family",),
-    "aws:elasticache/replicationGroup:ReplicationGroup": (
-        "engine",
-        "engineVersion",
-        "nodeType",
-        "numCacheClusters",
-        "automaticFailoverEnabled",
-        "multiAzEnabled",
-        "transitEncryptionMode",
-    ),
-    "aws:s3/bucket:Bucket": ("bucket",),
-    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration.status",),
+    "aws:rds/instance:Instance": ("instanceClass", "engineVersion", "multiAz", "availabilityZone"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("nodeType", "numCacheClusters"),
+    "aws:lb/loadBalancer:LoadBalancer": ("loadBalancerType", "internal"),
+    "aws:lb/listener:Listener": ("port", "protocol", "sslPolicy"),
 }
 
 
-def _short_type(type_token: str) -> str:
+def short_type(type_token: str) -> str:
     """`aws:ec2/subnet:Subnet` → `ec2.Subnet`."""
     parts = type_token.split(":")
     module = parts[1].split("/")[0] if len(parts) > 2 else parts[0]
     return f"{module}.{parts[-1]}"
 
 
-def _plain(value: Any) -> Any:
-    """Engine numbers are doubles; show 30.0 as 30."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+def fit(text: str, width: int = WIDTH) -> str:
+    """One line of at most `width` characters (a list of names cut short)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _summary(resource: PlannedResource) -> str:
+def wrap(text: str, indent: str = "    ") -> list[str]:
+    """A sentence over as many lines of at most WIDTH characters as it needs."""
+    return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _get(inputs: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(inputs, list) and part.isdigit() and int(part) < len(inputs):
+            inputs = inputs[int(part)]
+        elif isinstance(inputs, dict) and part in inputs:
+            inputs = inputs[part]
+        else:
+            return None
+    return inputs
+
+
+def key_settings(resource: dict[str, Any]) -> str:
     shown = []
-    for path in KEY_INPUTS.get(resource.type, ()):
-        value = resource.get(path)
+    for path in KEY_INPUTS.get(resource["type"], ()):
+        value = _get(resource["inputs"], path)
         if value is not None:
-            shown.append(f"{path.split('.')[-1]}={_plain(redact(value))}")
+            text = value if isinstance(value, str) else json.dumps(value)
+            shown.append(f"{path.split('.')[-1]}={text}")
     return " ".join(shown)
 
 
-def _groups(plan: Plan) -> dict[str, list[PlannedResource]]:
-    """Resources by the outermost component holding them ("stack" for top-level ones)."""
-    groups: dict[str, list[PlannedResource]] = defaultdict(list)
-    for resource in plan.resources:
-        if not resource.custom:
-            continue
-        top = plan.top_component(resource)
-        groups[f"{top.name} ({_short_type(top.type)})" if top else "stack"].append(resource)
-    return groups
+def _component_label(component: dict[str, Any] | None) -> str:
+    return f"{component['name']} ({short_type(component['type'])})" if component else "top level"
 
 
-def render_text(plan: Plan, console: Console) -> None:
-    """Resources grouped by component, counts by type, and the stack outputs."""
-    # Sorted, so two plans of the same stack print the same (registration order varies).
-    for group, resources in sorted(_groups(plan).items(), key=lambda g: (g[0] != "stack", g[0])):
-        table = Table(title=f"{group}: {len(resources)} resources", title_justify="left")
-        table.add_column("type")
-        table.add_column("name")
-        table.add_column("key settings", overflow="fold")
-        for resource in sorted(resources, key=lambda item: (item.type, item.name)):
-            marker = " [protected]" if resource.protect else ""
-            table.add_row(
-                _short_type(resource.type),
-                escape(resource.name + marker),
-                escape(_summary(resource)),
-            )
-        console.print(table)
-    counts = Table(title="Resources by type", title_justify="left")
-    counts.add_column("type")
-    counts.add_column("count", justify="right")
-    for type_token, count in sorted(plan.counts().items()):
-        counts.add_row(type_token, str(count))
-    counts.add_row("total", str(sum(plan.counts().values())), style="bold")
-    console.print(counts)
-    outputs = Table(title="Stack outputs", title_justify="left")
-    outputs.add_column("output")
-    outputs.add_column("value", overflow="fold")
-    for key, value in sorted(redact(plan.outputs).items()):
-        # Text, not markup: a secret's ARN holds ":secret:", which rich turns into an emoji.
-        outputs.add_row(key, Text(value if isinstance(value, str) else json.dumps(value)))
-    console.print(outputs)
+def _counts_table(document: dict[str, Any]) -> list[str]:
+    """Custom resources per outermost component and layer."""
+    by_name = {item["name"]: item for item in document["resources"] if item["kind"] == "component"}
+    layers = sorted({item["layer"] for item in document["resources"]})
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in document["resources"]:
+        if item["kind"] != "component":
+            counts[_component_label(by_name.get(item["component"] or ""))][item["layer"]] += 1
+    rows = sorted(counts.items(), key=lambda row: (row[0] == "top level", row[0]))
+    lines = [f"{'Resources':<66}" + "".join(f"{layer:>11}" for layer in layers)]
+    for label, per_layer in rows:
+        cells = "".join(f"{per_layer[layer] or '-':>11}" for layer in layers)
+        lines.append(f"  {fit(label, 64):<64}{cells}")
+    totals = Counter(item["layer"] for item in document["resources"] if item["kind"] != "component")
+    components = sum(1 for item in document["resources"] if item["kind"] == "component")
+    label = f"total: {sum(totals.values())} resources in {components} components"
+    lines.append(f"  {label:<64}" + "".join(f"{totals[layer]:>11}" for layer in layers))
+    return lines
 
 
-def capacity(settings: StackSettings) -> dict[str, Any]:
-    """The S = N x C sizing and the PostgreSQL connection budget it must fit."""
-    sizing = settings.app.capacity
-    limit = settings.database.max_connections
-    return {
-        "peakRequestsPerSecond": sizing.peak_requests_per_second,
-        "requestsPerServerPod": sizing.requests_per_server_pod,
-        "headroomPercent": sizing.headroom_percent,
-        "serverPods": {"min": sizing.min_server_pods, "max": sizing.max_server_pods},
-        "workerPods": {"min": sizing.min_worker_pods, "max": sizing.max_worker_pods},
-        "poolSize": sizing.pool_size,
-        "processesAtPeak": sizing.processes_at_peak(),
-        "connectionsAtPeak": sizing.connections_at_peak(),
-        "maxConnections": limit,
-        "connectionBudget": limit * 8 // 10,
-        "databaseInstanceClass": settings.database.instance_class,
-    }
-
-
-def render_capacity(settings: StackSettings, console: Console) -> None:
-    numbers = capacity(settings)
-    table = Table(title="Capacity (S = N x C) and connection budget", title_justify="left")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    rows = [
-        ("peak requests/s (S)", numbers["peakRequestsPerSecond"]),
-        ("requests/s per server pod (C)", numbers["requestsPerServerPod"]),
-        ("headroom", f"{numbers['headroomPercent']}%"),
-        ("server pods N (min..max)", "{min}..{max}".format(**numbers["serverPods"])),
-        ("worker pods (min..max)", "{min}..{max}".format(**numbers["workerPods"])),
-        ("pool size (PG_POOL_MAX_CONNECTIONS; 2 pools per process)", numbers["poolSize"]),
-        ("processes at peak (+2 during a rollout)", numbers["processesAtPeak"]),
-        ("connections at peak", numbers["connectionsAtPeak"]),
-        (
-            f"budget: 80% of max_connections of {numbers['databaseInstanceClass']}",
-            f"{numbers['connectionBudget']} of {numbers['maxConnections']}",
-        ),
+def _gate(document: dict[str, Any]) -> list[str]:
+    """Findings grouped by policy, mandatory first, with the resources each one affects."""
+    policies = document["policies"]
+    lines = [
+        f"Policy gate: {policies['verdict']} · {policies['mandatory']} mandatory · "
+        f"{policies['advisory']} advisory ({policies['acknowledged']} acknowledged by suppressions)"
     ]
-    for label, value in rows:
-        table.add_row(label, str(value))
-    console.print(table)
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for finding in policies["findings"]:
+        groups[(finding["enforcement"], finding["severity"], finding["policy"])].append(finding)
+    order = sorted(groups, key=lambda key: (key[0] != "mandatory", key[2]))
+    for enforcement, severity, policy in order:
+        found = groups[(enforcement, severity, policy)]
+        names = sorted({finding["resource"] or "(stack)" for finding in found})
+        head = f"  {enforcement.upper():<9} {severity or '-':<8} {policy} ({len(found)}): "
+        lines.append(fit(head + ", ".join(names)))
+        if enforcement == "mandatory":
+            lines += wrap(f"      fix: {found[0]['remediation']}", " " * 11)
+    if policies["advisory"]:
+        lines.append("  (messages and fixes of every finding: --details)")
+    return lines
 
 
-def render_findings(findings: list[Finding], console: Console) -> None:
-    """Policy results grouped by severity, mandatory first within each group."""
-    blocking = sum(finding.blocking for finding in findings)
-    if not findings:
-        console.print("[bold green]Policies: no violations.[/]")
-        return
-    acknowledged = sum(finding.acknowledged for finding in findings)
-    table = Table(
-        title=f"Policies: {blocking} mandatory, {len(findings) - blocking} advisory "
-        f"({acknowledged} acknowledged by suppressions)",
-        title_justify="left",
+def _capacity(document: dict[str, Any]) -> list[str]:
+    numbers = document["capacity"]
+    return wrap(
+        (
+            "Capacity: {min}..{max} server pods".format(**numbers["serverPods"])
+            + f" (S={numbers['peakRequestsPerSecond']} req/s, C={numbers['requestsPerServerPod']},"
+            f" +{numbers['headroomPercent']}%) · "
+            + "{min}..{max} workers".format(**numbers["workerPods"])
+            + f" · {numbers['processesAtPeak']} processes × 2 pools of {numbers['poolSize']}:"
+            f" {numbers['connectionsAtPeak']} of {numbers['connectionBudget']} connections"
+            f" at peak (80% of {numbers['maxConnections']}, {numbers['databaseInstanceClass']})"
+        ),
+        "  ",
     )
-    for column in ("severity", "enforcement", "policy", "resource", "message and remediation"):
-        table.add_column(column, overflow="fold")
-    for finding in sorted(findings, key=lambda f: not f.blocking):
-        style = "bold red" if finding.blocking else "yellow"
-        table.add_row(
-            finding.severity or "-",
-            f"[{style}]{finding.enforcement}[/]",
-            finding.policy,
-            escape(finding.resource_name or "(stack)"),
-            escape(f"{finding.message} Fix: {finding.remediation}"),
+
+
+def _estimates(document: dict[str, Any]) -> list[str]:
+    deploy, cost = document["estimates"]["deployTime"], document["estimates"]["monthlyCost"]
+    per_layer = " + ".join(
+        f"{name} {round(layer['seconds'] / 60)}" for name, layer in deploy["layers"].items()
+    )
+    status = "within" if deploy["minutes"] <= deploy["targetMinutes"] else "OVER"
+    lines = [
+        "Estimates (sources: stacks/data/durations.json, prices.json; --json has every line)",
+        f"  deploy from scratch: ~{deploy['minutes']} min ({per_layer}); "
+        f"{status} the {deploy['targetMinutes']}-min target",
+    ]
+    for name, layer in deploy["layers"].items():
+        steps = [step for step in layer["criticalPath"] if step["seconds"] >= 60]
+        path = " → ".join(
+            f"{short_type(step['type'])} {step['name']} ({step['seconds'] // 60}m, {step['basis']})"
+            for step in steps
         )
-    console.print(table)
+        lines += wrap(f"    {name} critical path: {path or 'no step over a minute'}", " " * 6)
+    lines += wrap(
+        f"  monthly cost: ${cost['knownUsdPerMonth']:,.2f} priced ({cost['region']}, on-demand,"
+        f" prices of {cost['asOf']}) · {len(cost['unknown'])} items without a sourced price",
+        " " * 4,
+    )
+    skus = sorted({line["sku"] for line in cost["unknown"]})
+    if skus:
+        lines += wrap(f"    unknown, never guessed: {', '.join(skus)}", " " * 6)
+    lines.append("    not included: usage-based charges (traffic, requests, LCUs, storage growth)")
+    return lines
 
 
-def to_json(
-    plan: Plan, settings: StackSettings | None = None, findings: list[Finding] | None = None
-) -> dict[str, Any]:
-    """The plan as plain JSON data with every secret redacted."""
-    document: dict[str, Any] = {
-        "stack": plan.stack,
-        "resources": [
-            {
-                "urn": resource.urn,
-                "type": resource.type,
-                "name": resource.name,
-                "custom": resource.custom,
-                "parent": resource.parent,
-                "provider": resource.provider,
-                "protect": resource.protect,
-                "inputs": redact(resource.inputs),
-                "dependencies": resource.dependencies,
-            }
-            for resource in sorted(plan.resources, key=lambda item: item.urn)
+def summary(document: dict[str, Any]) -> str:
+    """One screen: header, counts, gate, capacity, estimates and the verdict line."""
+    residency = document["residency"]
+    header = (
+        f"crm-platform {document['generator']['version']} · offline plan of stack "
+        f"{document['stack']} (profile {document['profile']}) · {document['region']} · "
+        f"residency {residency['jurisdiction']}: {', '.join(residency['allowedRegions'])}"
+    )
+    sections = [
+        [
+            *wrap(header),
+            "Synthesized under Pulumi's mock runtime: no cloud call, nothing deployed.",
         ],
-        "counts": dict(sorted(plan.counts().items())),
-        "outputs": redact(plan.outputs),
-    }
-    if settings is not None:
-        document["capacity"] = capacity(settings)
-    if findings is not None:
-        document["policies"] = {
-            "mandatory": sum(finding.blocking for finding in findings),
-            "advisory": sum(not finding.blocking for finding in findings),
-            "acknowledged": sum(finding.acknowledged for finding in findings),
-            "findings": [
-                {
-                    "policy": f.policy,
-                    "severity": f.severity,
-                    "enforcement": f.enforcement,
-                    "urn": f.urn,
-                    "resource": f.resource_name,
-                    "message": f.message,
-                    "remediation": f.remediation,
-                }
-                for f in findings
-            ],
-        }
-    return document
+        _counts_table(document),
+        _gate(document),
+        _capacity(document),
+        _estimates(document),
+        [
+            "More: --details (resource tree) · --json (schemas/plan.schema.json) · --diagram FILE",
+            *wrap(document["verdict"]),
+        ],
+    ]
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def details(document: dict[str, Any]) -> str:
+    """Every resource as a tree (layer → component → resource), like `pulumi preview`."""
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    urns = {item["urn"] for item in document["resources"]}
+    for item in document["resources"]:
+        children[item["parent"] if item["parent"] in urns else item["layer"]].append(item)
+    lines = [f"{document['stack']}"]
+    layers = sorted({item["layer"] for item in document["resources"]})
+    for index, layer in enumerate(layers):
+        last = index == len(layers) - 1
+        lines.append(f"{'└─' if last else '├─'} {layer}")
+        _branch(children, layer, "   " if last else "│  ", lines)
+    lines += ["", "Findings"] if document["policies"]["findings"] else []
+    for finding in document["policies"]["findings"]:
+        head = f"  {finding['enforcement']} {finding['policy']} on {finding['resource'] or 'stack'}"
+        lines += [fit(head), *wrap(f"    {finding['message']}", " " * 4)]
+        lines += wrap(f"    fix: {finding['remediation']}", " " * 9)
+    return "\n".join(lines) + "\n"
+
+
+def _branch(children: dict[Any, list[dict[str, Any]]], key: str, indent: str, lines: list[str]):
+    items = sorted(
+        children.get(key, []),
+        key=lambda item: (item["kind"] != "component", item["type"], item["name"]),
+    )
+    for index, item in enumerate(items):
+        last = index == len(items) - 1
+        marker = " [protected]" if item["protect"] else ""
+        text = f"{short_type(item['type'])} {item['name']}{marker}  {key_settings(item)}".rstrip()
+        lines.append(fit(f"{indent}{'└─' if last else '├─'} {text}"))
+        _branch(children, item["urn"], indent + ("   " if last else "│  "), lines)
