@@ -114,7 +114,7 @@ def _gate(document: dict[str, Any]) -> list[str]:
         found = groups[(enforcement, severity, policy)]
         names = sorted({finding["resource"] or "(stack)" for finding in found})
         head = f"  {enforcement.upper():<9} {severity or '-':<8} {policy} ({len(found)}): "
-        lines.append(fit(head + ", ".join(names)))
+        lines += wrap(head + ", ".join(names), " " * 6)
         if enforcement == "mandatory":
             lines += wrap(f"      fix: {found[0]['remediation']}", " " * 11)
     if policies["advisory"]:
