@@ -32,3 +32,17 @@ def test_network_only_reuses_the_network_component() -> None:
     assert all(r.parent == network.urn for r in subnets)
     assert not [r for r in plan.resources if r.type.startswith("kubernetes:")]
     assert plan.outputs["vpcId"]
+
+
+def test_license_changelog_and_version_agree() -> None:
+    import tomllib
+
+    import stacks
+
+    root = EXAMPLES.parent
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert stacks.__version__ == version
+    assert f"## {version} " in (root / "CHANGELOG.md").read_text()
+    license_text = (root / "LICENSE").read_text()
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert "END OF TERMS AND CONDITIONS" in license_text
