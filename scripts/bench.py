@@ -1,12 +1,16 @@
-"""Benchmark: whole-process wall time of the offline plan (and optionally the test suite).
+"""Benchmark: whole-process time of the offline plan (and optionally the test suite).
 
 Usage: python scripts/bench.py [--stack prod] [--runs 7] [--tests]
-Targets: plan of prod under 3 s, test suite under 120 s, on 2 cores.
+The plan command synthesizes both layers and runs the policy gate on them; goal: at most
+1.5 s whole process for prod on 2 cores. CPU time (user + system) is printed beside the wall
+time because a shared machine's wall time also measures the neighbours.
+Test-suite goal: under 120 s on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -14,12 +18,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PLAN_GOAL_SECONDS = 1.5
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall, cpu) seconds of one run of `command`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
@@ -30,13 +39,16 @@ def main() -> int:
     args = parser.parse_args()
     plan = [sys.executable, "-m", "stacks", "plan", args.stack, "--json"]
     timed(plan)  # warm the file cache and bytecode
-    samples = [timed(plan) for _ in range(args.runs)]
+    walls, cpus = zip(*(timed(plan) for _ in range(args.runs)), strict=True)
+    wall = statistics.median(walls)
+    verdict = "within" if wall <= PLAN_GOAL_SECONDS else "OVER"
     print(
-        f"plan {args.stack}: median {statistics.median(samples):.2f} s "
-        f"(min {min(samples):.2f}, max {max(samples):.2f}, {args.runs} runs; goal < 3 s)"
+        f"plan + gate {args.stack} (both layers): median {wall:.2f} s wall, "
+        f"{statistics.median(cpus):.2f} s CPU (min {min(walls):.2f}, max {max(walls):.2f}, "
+        f"{args.runs} runs); {verdict} the {PLAN_GOAL_SECONDS} s goal"
     )
     if args.tests:
-        seconds = timed([sys.executable, "-m", "pytest", "-q", "-n", "2"])
+        seconds, _ = timed([sys.executable, "-m", "pytest", "-q", "-n", "2"])
         print(f"test suite: {seconds:.1f} s (goal < 120 s)")
     return 0
 

@@ -79,7 +79,7 @@ def test_summary_ends_with_a_verdict_that_matches_the_document(stack: str) -> No
     text = summary(document)
     verdict = re.search(
         rf"^{stack}: (\d+) resources · gate (PASS|FAIL) \((\d+) mandatory, (\d+) advisory\) · "
-        r"~(\d+) min to deploy · ~\$[\d,]+/month",
+        r"~(\d+) min to deploy · [~≥]\$[\d,]+/month$",
         text.split("\n\n")[-1].split("\n", 1)[1],
         re.MULTILINE,
     )
@@ -424,3 +424,11 @@ def test_cli_writes_the_diagram(tmp_path, cached_synthesis) -> None:
         assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
     else:
         assert not svg.exists()
+
+
+def test_readme_shows_the_summary_and_links_the_schema() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "(schemas/plan.schema.json)" in readme
+    block = re.search(r"```text\n(crm-platform .*?)```", readme, re.S).group(1)
+    assert re.search(r"^prod: \d+ resources · gate (PASS|FAIL) .* min to deploy · [~≥]\$", block, re.M)
+    assert max(len(line) for line in block.splitlines()) <= WIDTH

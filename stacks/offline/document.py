@@ -208,12 +208,12 @@ def verdict_line(document: dict[str, Any]) -> str:
     counts, policies = document["counts"]["byKind"], document["policies"]
     cost = document["estimates"]["monthlyCost"]
     resources = counts.get("custom", 0) + counts.get("provider", 0)
-    unpriced = f" +{len(cost['unknown'])} unpriced" if cost["unknown"] else ""
+    bound = "≥" if cost["unknown"] else "~"  # unpriced items make the total a lower bound
     return (
         f"{document['stack']}: {resources} resources · gate {policies['verdict']} "
         f"({policies['mandatory']} mandatory, {policies['advisory']} advisory) · "
         f"~{document['estimates']['deployTime']['minutes']} min to deploy · "
-        f"~${cost['knownUsdPerMonth']:,.0f}/month{unpriced}"
+        f"{bound}${cost['knownUsdPerMonth']:,.0f}/month"
     )
 
 
