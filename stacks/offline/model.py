@@ -36,6 +36,18 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def value_at(value: Any, path: str, default: Any = None) -> Any:
+    """The item at a dotted path of nested dicts and lists (`blockDeviceMappings.0.ebs`)."""
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return default
+    return value
+
+
 @dataclass
 class PlannedResource:
     """One registration, as the engine would see it."""
@@ -61,15 +73,7 @@ class PlannedResource:
 
     def get(self, path: str, default: Any = None) -> Any:
         """Input at a dotted path (`vpcConfig.endpointPublicAccess`), secrets unwrapped."""
-        value: Any = unwrap(self.inputs)
-        for part in path.split("."):
-            if isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            elif isinstance(value, dict) and part in value:
-                value = value[part]
-            else:
-                return default
-        return value
+        return value_at(unwrap(self.inputs), path, default)
 
 
 @dataclass

@@ -11,6 +11,8 @@ import textwrap
 from collections import Counter, defaultdict
 from typing import Any
 
+from .model import value_at
+
 WIDTH = 100
 
 # The inputs worth a glance per resource type in the tree; everything is in --json.
@@ -54,21 +56,10 @@ def wrap(text: str, indent: str = "    ") -> list[str]:
     return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
 
 
-def _get(inputs: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(inputs, list) and part.isdigit() and int(part) < len(inputs):
-            inputs = inputs[int(part)]
-        elif isinstance(inputs, dict) and part in inputs:
-            inputs = inputs[part]
-        else:
-            return None
-    return inputs
-
-
 def key_settings(resource: dict[str, Any]) -> str:
     shown = []
     for path in KEY_INPUTS.get(resource["type"], ()):
-        value = _get(resource["inputs"], path)
+        value = value_at(resource["inputs"], path)
         if value is not None:
             text = value if isinstance(value, str) else json.dumps(value)
             shown.append(f"{path.split('.')[-1]}={text}")
@@ -173,14 +164,14 @@ def summary(document: dict[str, Any]) -> str:
     residency = document["residency"]
     header = (
         f"crm-platform {document['generator']['version']} · offline plan of stack "
-        f"{document['stack']} (profile {document['profile']}) · {document['region']} · "
-        f"residency {residency['jurisdiction']}: {', '.join(residency['allowedRegions'])}"
+        f"{document['stack']} (profile {document['profile']}) · {document['region']}"
+    )
+    residency_line = (
+        f"residency {residency['jurisdiction']}: {', '.join(residency['allowedRegions'])} · "
+        "synthesized under Pulumi's mock runtime: no cloud call, nothing deployed"
     )
     sections = [
-        [
-            *wrap(header),
-            "Synthesized under Pulumi's mock runtime: no cloud call, nothing deployed.",
-        ],
+        [*wrap(header), *wrap(residency_line, "  ")],
         _counts_table(document),
         _gate(document),
         _capacity(document),
