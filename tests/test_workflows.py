@@ -222,6 +222,8 @@ def test_pull_requests_run_tests_plan_and_preview_every_stack():
     for name in ("plan", "preview"):
         assert jobs[name]["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
     assert 'make plan STACK="$STACK"' in steps_text(jobs["plan"])
+    assert '--diff "$RUNNER_TEMP/base.json"' in steps_text(jobs["plan"])
+    assert "--fail-on-replace" in steps_text(jobs["plan"])
     preview = jobs["preview"]
     assert set(preview["needs"]) == {"stacks", "test", "plan"}
     assert preview["env"]["AWS_REGION"] == "${{ matrix.region }}"
