@@ -13,6 +13,7 @@ from pulumi import automation as auto
 from rich.table import Table
 
 from ops import bootstrap as bootstrap_ops
+from ops import deploy as deploy_ops
 from ops import failover as failover_ops
 from ops import promote as promote_ops
 from ops import residency, ui
@@ -314,7 +315,96 @@ def promote_command(
         promote_ops.run(promotion)
 
 
+OnlyLayer = Annotated[
+    deploy_ops.Layer | None,
+    typer.Option(help="Run one layer only (default: both, platform first; destroy: reversed)."),
+]
+PolicyPackDir = Annotated[
+    Path, typer.Option(help="Policy pack directory (relative to --work-dir).")
+]
+SecretsProvider = Annotated[
+    str | None,
+    typer.Option(
+        help="Secrets provider of a stack this creates (default: the one the root "
+        "Pulumi.<stack>.yaml records, else the backend's)."
+    ),
+]
+
+
+def _layers_command(operation: deploy_ops.Operation, summary: str):
+    """A command running `operation` over STACK's layers through the Automation API."""
+
+    @_handled
+    def command(
+        stack: StackName,
+        layer: OnlyLayer = None,
+        work_dir: WorkDir = Path("."),
+        policy_pack: PolicyPackDir = Path("policies"),
+        secrets_provider: SecretsProvider = None,
+        pulumi_root: PulumiRoot = None,
+    ) -> None:
+        work_dir = work_dir.resolve()
+        deploy_ops.run(
+            operation,
+            stack,
+            only=layer,
+            root=work_dir,
+            policy_dir=work_dir / policy_pack,
+            pulumi_root=pulumi_root.resolve() if pulumi_root else None,
+            secrets_provider=secrets_provider,
+        )
+
+    command.__doc__ = f"""{summary}
+
+    The workloads layer runs only where the private Kubernetes API answers (the in-VPC
+    runner); elsewhere the command stops before touching it, exit 2. Stacks are selected, or
+    created in the backend you are logged in to."""
+    return command
+
+
+up_command = _layers_command(
+    deploy_ops.Operation.UP,
+    "Deploy STACK: the platform layer, then the workloads layer, each with the policy pack.",
+)
+preview_command = _layers_command(
+    deploy_ops.Operation.PREVIEW,
+    "Preview STACK's platform layer, then its workloads layer, with the policy pack (exit 1 on "
+    "a mandatory violation).",
+)
+refresh_command = _layers_command(
+    deploy_ops.Operation.REFRESH,
+    "Refresh the state of STACK's platform layer, then of its workloads layer.",
+)
+_destroy_layers = _layers_command(
+    deploy_ops.Operation.DESTROY,
+    "Destroy STACK: the workloads layer first, then the platform layer.",
+)
+
+
+def destroy_command(
+    stack: StackName,
+    layer: OnlyLayer = None,
+    work_dir: WorkDir = Path("."),
+    policy_pack: PolicyPackDir = Path("policies"),
+    secrets_provider: SecretsProvider = None,
+    pulumi_root: PulumiRoot = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    what = f"the {layer} layer" if layer else "both layers"
+    if not yes and not typer.confirm(f"Destroy {what} of stack {stack}?"):
+        ui.error("not confirmed; nothing changed (pass --yes in automation)")
+        raise typer.Exit(EXIT_USAGE)
+    _destroy_layers(stack, layer, work_dir, policy_pack, secrets_provider, pulumi_root)
+
+
+destroy_command.__doc__ = _destroy_layers.__doc__
+
+
 COMMANDS = {
+    "up": up_command,
+    "preview": preview_command,
+    "refresh": refresh_command,
+    "destroy": destroy_command,
     "bootstrap": bootstrap_command,
     "verify": verify_command,
     "residency-audit": residency_audit_command,
