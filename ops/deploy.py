@@ -126,7 +126,13 @@ class LayerRun:
 
     def platform_outputs(self) -> dict:
         """The platform stack's outputs; it must exist to deploy the workloads on it."""
-        platform = select_stack(self.stack, Layer.PLATFORM.work_dir(self.root), self.command)
+        try:
+            platform = select_stack(self.stack, Layer.PLATFORM.work_dir(self.root), self.command)
+        except UserError as exc:
+            raise UserError(
+                f"the platform stack {self.stack} does not exist in this backend: deploy it first "
+                f"with `python -m stacks up {self.stack} --layer platform`. Nothing was changed."
+            ) from exc
         return plain_outputs(platform.outputs())
 
     def rerun_command(self) -> str:
