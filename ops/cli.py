@@ -296,12 +296,13 @@ def promote_command(
     ] = False,
     pulumi_root: PulumiRoot = None,
 ) -> None:
-    """Promote the CRM version SRC runs to DST; exit 0 without `up` if DST already runs it.
-
-    Steps: set DST config, refresh, preview with the policy pack, snapshot (prod), up, verify.
+    """Promote the CRM version SRC's workloads run to DST; exit 0 without `up` if DST already
+    runs it. Steps: check DST's private API is reachable, set `app.version` in the root
+    Pulumi.<DST>.yaml, then on DST's workloads stack: refresh, preview with the policy pack,
+    snapshot (prod), up, verify. The platform layer is not deployed.
     """
     work_dir = work_dir.resolve()
-    settings = stack_settings(dst.rsplit("/", 1)[-1])
+    settings = stack_settings(dst)
     promotion = promote_ops.Promotion(
         src_name=src,
         dst_name=dst,

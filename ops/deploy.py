@@ -95,17 +95,28 @@ def require_reachable_api(stack: str, platform_outputs: dict, command: str, done
     endpoint = platform_outputs.get(CLUSTER_ENDPOINT)
     if not endpoint:
         raise UserError(
-            f"the platform stack {stack} exports no {CLUSTER_ENDPOINT}: deploy it first with "
-            f"`python -m stacks up {stack} --layer platform`. {done}"
+            _sentences(
+                f"the platform stack {stack} exports no {CLUSTER_ENDPOINT}: deploy it first with "
+                f"`python -m stacks up {stack} --layer platform`.",
+                done,
+            )
         )
     reason = unreachable_reason(endpoint)
     if reason:
         path = runner_path(stack, platform_outputs.get(RUNNER_LABEL) or "", command)
         raise UserError(
-            f"the private Kubernetes API of stack {stack} ({endpoint}) is not reachable from "
-            f"here: {reason}. {done} The workloads layer was not touched; {path}."
+            _sentences(
+                f"the private Kubernetes API of stack {stack} ({endpoint}) is not reachable "
+                f"from here: {reason}.",
+                done,
+                f"The workloads layer was not touched; {path}.",
+            )
         )
     ui.ok(f"private Kubernetes API of {stack} reachable ({endpoint})")
+
+
+def _sentences(*parts: str) -> str:
+    return " ".join(part for part in parts if part)
 
 
 @dataclass
@@ -167,8 +178,11 @@ class LayerRun:
                 cause = summarize(exc) if isinstance(exc, auto.CommandError) else str(exc)
                 untouched = [other for other in layers if other not in (*done, layer)]
                 raise OpsError(
-                    f"{self.operation} of the {layer} layer of {self.stack} failed: {cause}. "
-                    + " ".join(filter(None, (completed, _untouched(untouched))))
+                    _sentences(
+                        f"{self.operation} of the {layer} layer of {self.stack} failed: {cause}.",
+                        completed,
+                        _untouched(untouched),
+                    )
                 ) from exc
             done.append(layer)
         ui.ok(f"{self.operation} of {self.stack} done: {', '.join(done)}")

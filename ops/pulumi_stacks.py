@@ -64,11 +64,15 @@ class PolicyPack:
     directory: Path
     config: Path
 
+    def __post_init__(self) -> None:
+        if not (self.directory / "PulumiPolicy.yaml").is_file():
+            raise UserError(f"No policy pack at {self.directory} (PulumiPolicy.yaml missing).")
+        if not self.config.is_file():
+            raise UserError(f"Policy config file {self.config} does not exist.")
+
     @classmethod
     def for_stack(cls, directory: Path, settings: StackSettings, tmp: Path) -> PolicyPack:
         """The pack in `directory` with the config `python -m stacks policy-config` prints."""
-        if not (directory / "PulumiPolicy.yaml").is_file():
-            raise UserError(f"No policy pack at {directory} (PulumiPolicy.yaml missing).")
         config = tmp / f"policy-config.{settings.environment}.json"
         config.write_text(json.dumps(policy_config_for(settings)), encoding="utf-8")
         return cls(directory, config)
