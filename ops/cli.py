@@ -18,7 +18,7 @@ from ops import failover as failover_ops
 from ops import promote as promote_ops
 from ops import residency, ui
 from ops.aws import AWS_ERRORS, PROJECT, aws_profile, translate
-from ops.errors import EXIT_FAILED, EXIT_USAGE, OpsError
+from ops.errors import EXIT_FAILED, EXIT_USAGE, OpsError, UserError
 from ops.pulumi_stacks import (
     load_outputs_file,
     plain_outputs,
@@ -333,7 +333,9 @@ SecretsProvider = Annotated[
 
 
 def _layers_command(operation: deploy_ops.Operation, summary: str):
-    """A command running `operation` over STACK's layers through the Automation API."""
+    """A command running `operation` over STACK's layers through the Automation API; only
+    `destroy` asks for confirmation (its --yes is hidden elsewhere)."""
+    asks = operation is deploy_ops.Operation.DESTROY
 
     @_handled
     def command(
@@ -343,7 +345,13 @@ def _layers_command(operation: deploy_ops.Operation, summary: str):
         policy_pack: PolicyPackDir = Path("policies"),
         secrets_provider: SecretsProvider = None,
         pulumi_root: PulumiRoot = None,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", hidden=not asks)
+        ] = False,
     ) -> None:
+        what = f"the {layer} layer" if layer else "both layers"
+        if asks and not yes and not typer.confirm(f"{operation.title()} {what} of {stack}?"):
+            raise UserError("not confirmed; nothing changed (pass --yes in automation)")
         work_dir = work_dir.resolve()
         deploy_ops.run(
             operation,
@@ -376,29 +384,10 @@ refresh_command = _layers_command(
     deploy_ops.Operation.REFRESH,
     "Refresh the state of STACK's platform layer, then of its workloads layer.",
 )
-_destroy_layers = _layers_command(
+destroy_command = _layers_command(
     deploy_ops.Operation.DESTROY,
-    "Destroy STACK: the workloads layer first, then the platform layer.",
+    "Destroy STACK: the workloads layer first, then the platform layer (asks first).",
 )
-
-
-def destroy_command(
-    stack: StackName,
-    layer: OnlyLayer = None,
-    work_dir: WorkDir = Path("."),
-    policy_pack: PolicyPackDir = Path("policies"),
-    secrets_provider: SecretsProvider = None,
-    pulumi_root: PulumiRoot = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
-    what = f"the {layer} layer" if layer else "both layers"
-    if not yes and not typer.confirm(f"Destroy {what} of stack {stack}?"):
-        ui.error("not confirmed; nothing changed (pass --yes in automation)")
-        raise typer.Exit(EXIT_USAGE)
-    _destroy_layers(stack, layer, work_dir, policy_pack, secrets_provider, pulumi_root)
-
-
-destroy_command.__doc__ = _destroy_layers.__doc__
 
 
 COMMANDS = {

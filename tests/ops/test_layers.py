@@ -115,7 +115,7 @@ def test_destroy_removes_the_workloads_first_after_checking_the_api(
 
 def test_destroy_asks_first(fake_pulumi, platform, probe, cli):
     result = cli("destroy", "dev", *pulumi_args(fake_pulumi), input="n\n")
-    assert_clean_failure(result, 2, "Destroy both layers of stack dev?", "not confirmed")
+    assert_clean_failure(result, 2, "Destroy both layers of dev?", "not confirmed")
     assert fake_pulumi.calls() == []
 
 
