@@ -13,11 +13,12 @@ from pulumi import automation as auto
 from rich.table import Table
 
 from ops import bootstrap as bootstrap_ops
+from ops import deploy as deploy_ops
 from ops import failover as failover_ops
 from ops import promote as promote_ops
 from ops import residency, ui
 from ops.aws import AWS_ERRORS, PROJECT, aws_profile, translate
-from ops.errors import EXIT_FAILED, EXIT_USAGE, OpsError
+from ops.errors import EXIT_FAILED, EXIT_USAGE, OpsError, UserError
 from ops.pulumi_stacks import (
     load_outputs_file,
     plain_outputs,
@@ -295,12 +296,13 @@ def promote_command(
     ] = False,
     pulumi_root: PulumiRoot = None,
 ) -> None:
-    """Promote the CRM version SRC runs to DST; exit 0 without `up` if DST already runs it.
-
-    Steps: set DST config, refresh, preview with the policy pack, snapshot (prod), up, verify.
+    """Promote the CRM version SRC's workloads run to DST; exit 0 without `up` if DST already
+    runs it. Steps: check DST's private API is reachable, set `app.version` in the root
+    Pulumi.<DST>.yaml, then on DST's workloads stack: refresh, preview with the policy pack,
+    snapshot (prod), up, verify. The platform layer is not deployed.
     """
     work_dir = work_dir.resolve()
-    settings = stack_settings(dst.rsplit("/", 1)[-1])
+    settings = stack_settings(dst)
     promotion = promote_ops.Promotion(
         src_name=src,
         dst_name=dst,
@@ -314,7 +316,85 @@ def promote_command(
         promote_ops.run(promotion)
 
 
+OnlyLayer = Annotated[
+    deploy_ops.Layer | None,
+    typer.Option(help="Run one layer only (default: both, platform first; destroy: reversed)."),
+]
+PolicyPackDir = Annotated[
+    Path, typer.Option(help="Policy pack directory (relative to --work-dir).")
+]
+SecretsProvider = Annotated[
+    str | None,
+    typer.Option(
+        help="Secrets provider of a stack this creates (default: the one the root "
+        "Pulumi.<stack>.yaml records, else the backend's)."
+    ),
+]
+
+
+def _layers_command(operation: deploy_ops.Operation, summary: str):
+    """A command running `operation` over STACK's layers through the Automation API; only
+    `destroy` asks for confirmation (its --yes is hidden elsewhere)."""
+    asks = operation is deploy_ops.Operation.DESTROY
+
+    @_handled
+    def command(
+        stack: StackName,
+        layer: OnlyLayer = None,
+        work_dir: WorkDir = Path("."),
+        policy_pack: PolicyPackDir = Path("policies"),
+        secrets_provider: SecretsProvider = None,
+        pulumi_root: PulumiRoot = None,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.", hidden=not asks)
+        ] = False,
+    ) -> None:
+        what = f"the {layer} layer" if layer else "both layers"
+        if asks and not yes and not typer.confirm(f"{operation.title()} {what} of {stack}?"):
+            raise UserError("not confirmed; nothing changed (pass --yes in automation)")
+        work_dir = work_dir.resolve()
+        deploy_ops.run(
+            operation,
+            stack,
+            only=layer,
+            root=work_dir,
+            policy_dir=work_dir / policy_pack,
+            pulumi_root=pulumi_root.resolve() if pulumi_root else None,
+            secrets_provider=secrets_provider,
+        )
+
+    command.__doc__ = f"""{summary}
+
+    The workloads layer runs only where the private Kubernetes API answers (the in-VPC
+    runner); elsewhere the command stops before touching it, exit 2. Stacks are selected, or
+    created in the backend you are logged in to."""
+    return command
+
+
+up_command = _layers_command(
+    deploy_ops.Operation.UP,
+    "Deploy STACK: the platform layer, then the workloads layer, each with the policy pack.",
+)
+preview_command = _layers_command(
+    deploy_ops.Operation.PREVIEW,
+    "Preview STACK's platform layer, then its workloads layer, with the policy pack (exit 1 on "
+    "a mandatory violation).",
+)
+refresh_command = _layers_command(
+    deploy_ops.Operation.REFRESH,
+    "Refresh the state of STACK's platform layer, then of its workloads layer.",
+)
+destroy_command = _layers_command(
+    deploy_ops.Operation.DESTROY,
+    "Destroy STACK: the workloads layer first, then the platform layer (asks first).",
+)
+
+
 COMMANDS = {
+    "up": up_command,
+    "preview": preview_command,
+    "refresh": refresh_command,
+    "destroy": destroy_command,
     "bootstrap": bootstrap_command,
     "verify": verify_command,
     "residency-audit": residency_audit_command,

@@ -1,15 +1,15 @@
-"""Promote the CRM version one stack runs (output `crmVersion`) to another stack.
+"""Promote the CRM version one stack runs (its workloads output `crmVersion`) to another.
 
-The pipeline is a list of small steps sharing one Promotion record. When a step fails the
-run stops and reports which step failed and what state the destination stack is in."""
+The version lives in the settings' one home, the root `Pulumi.<DST>.yaml` (the platform
+stack's config file), and only the workloads layer deploys it: promote refreshes, previews,
+deploys and verifies DST's workloads stack and never deploys its platform. The pipeline is a
+list of small steps sharing one Promotion record. When a step fails the run stops and reports
+which step failed and what state the destination stack is in."""
 
 from __future__ import annotations
 
 import functools
-import json
 import re
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +21,16 @@ from pulumi import automation as auto
 
 from ops import ui
 from ops.aws import AWS_ERRORS, PROJECT, client, require_allowed_region, translate
+from ops.deploy import Layer, require_reachable_api
 from ops.errors import OpsError, UserError
-from ops.pulumi_stacks import plain_outputs, pulumi_command, select_stack, summarize
+from ops.pulumi_stacks import (
+    PolicyPack,
+    plain_outputs,
+    preview_with_policies,
+    pulumi_command,
+    select_stack,
+    summarize,
+)
 from ops.stack_settings import stack_settings
 from ops.verify import run_checks
 from stacks.settings import StackSettings
@@ -43,6 +51,8 @@ class Promotion:
     tmp: Path = Path()
     src: auto.Stack | None = None
     dst: auto.Stack | None = None
+    dst_platform: auto.Stack | None = None
+    pack: PolicyPack | None = None
     version: str = ""
     dst_running: str | None = None
     dst_outputs: dict[str, Any] = field(default_factory=dict)
@@ -52,15 +62,10 @@ class Promotion:
     deployed: bool = False
     snapshot_id: str | None = None
 
-    @property
-    def dst_short(self) -> str:
-        """`prod` from `prod` or `organization/crm-platform/prod`."""
-        return self.dst_name.rsplit("/", 1)[-1]
-
     @functools.cached_property
     def dst_settings(self) -> StackSettings:
         """DST's stack file: its residency, and whether it runs the prod profile."""
-        return stack_settings(self.dst_short)
+        return stack_settings(self.dst_name)
 
     @property
     def needs_snapshot(self) -> bool:
@@ -82,11 +87,14 @@ def _stream(line: str) -> None:
 
 
 def select_stacks(p: Promotion) -> None:
+    """Both workloads stacks, and DST's platform stack (its config file, its outputs)."""
     if p.src_name == p.dst_name:
         raise UserError("SRC and DST are the same stack.")
     command = pulumi_command(p.pulumi_root)
-    p.src = select_stack(p.src_name, p.work_dir, command)
-    p.dst = select_stack(p.dst_name, p.work_dir, command)
+    workloads = Layer.WORKLOADS.work_dir(p.work_dir)
+    p.src = select_stack(p.src_name, workloads, command)
+    p.dst = select_stack(p.dst_name, workloads, command)
+    p.dst_platform = select_stack(p.dst_name, Layer.PLATFORM.work_dir(p.work_dir), command)
 
 
 def read_source_version(p: Promotion) -> None:
@@ -103,12 +111,13 @@ def read_source_version(p: Promotion) -> None:
 
 
 def compare_with_destination(p: Promotion) -> str | None:
-    p.dst_outputs = plain_outputs(p.dst.outputs())
+    """DST's outputs: the platform's (database, cluster) and the workloads' (`crmVersion`)."""
+    p.dst_outputs = {**plain_outputs(p.dst_platform.outputs()), **plain_outputs(p.dst.outputs())}
     p.dst_running = p.dst_outputs.get("crmVersion")
     if p.dst_running == p.version:
         return f"{p.dst_name} already runs {p.version}; nothing to promote"
     try:
-        p.previous_config = p.dst.get_config(VERSION_KEY, path=True).value
+        p.previous_config = p.dst_platform.get_config(VERSION_KEY, path=True).value
     except auto.CommandError as exc:
         if "not found" not in str(exc):
             raise
@@ -116,33 +125,23 @@ def compare_with_destination(p: Promotion) -> str | None:
     return None
 
 
+def reach_destination_api(p: Promotion) -> None:
+    """The workloads layer deploys through DST's private API: check it before changing DST."""
+    command = f"python -m stacks promote {p.src_name} {p.dst_name}"
+    require_reachable_api(p.dst_name, p.dst_outputs, command, "")
+
+
 def prepare_policy_config(p: Promotion) -> None:
     """Per-stack policy config: the given file, or `python -m stacks policy-config DST`."""
-    if not (p.policy_dir / "PulumiPolicy.yaml").is_file():
-        raise UserError(f"No policy pack at {p.policy_dir} (PulumiPolicy.yaml missing).")
-    if p.policy_config is not None:
-        if not p.policy_config.is_file():
-            raise UserError(f"Policy config file {p.policy_config} does not exist.")
-        return
-    proc = subprocess.run(
-        [sys.executable, "-m", "stacks", "policy-config", p.dst_short],
-        cwd=p.work_dir,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise OpsError(f"`python -m stacks policy-config {p.dst_short}` failed: {proc.stderr}")
-    try:
-        config = json.loads(proc.stdout)
-    except json.JSONDecodeError as exc:
-        raise OpsError(f"policy-config for {p.dst_short} printed invalid JSON: {exc}") from exc
-    p.policy_config = p.tmp / f"policy-config.{p.dst_short}.json"
-    p.policy_config.write_text(json.dumps(config), encoding="utf-8")
+    if p.policy_config is None:
+        p.pack = PolicyPack.for_stack(p.policy_dir, p.dst_settings, p.tmp)
+    else:
+        p.pack = PolicyPack(p.policy_dir, p.policy_config)
 
 
 def set_destination_version(p: Promotion) -> None:
-    p.dst.set_config(VERSION_KEY, auto.ConfigValue(p.version), path=True)
+    """Through the platform stack: `config set` writes the root `Pulumi.<DST>.yaml`."""
+    p.dst_platform.set_config(VERSION_KEY, auto.ConfigValue(p.version), path=True)
     p.config_changed = True
 
 
@@ -150,23 +149,8 @@ def refresh_destination(p: Promotion) -> None:
     p.dst.refresh(on_output=_stream, color="never")
 
 
-def _policy_args(p: Promotion) -> dict[str, list[str]]:
-    return {
-        "policy_packs": [str(p.policy_dir)],
-        "policy_pack_configs": [str(p.policy_config)],
-    }
-
-
 def preview_destination(p: Promotion) -> None:
-    try:
-        p.dst.preview(on_output=_stream, color="never", diff=True, **_policy_args(p))
-    except auto.CommandError as exc:
-        violations = [line.strip() for line in str(exc).splitlines() if "mandatory" in line.lower()]
-        if violations:
-            raise OpsError(
-                "preview blocked by mandatory policy violation(s): " + "; ".join(violations)
-            ) from exc
-        raise
+    preview_with_policies(p.dst, p.pack, _stream)
 
 
 def snapshot_id(stack: str, version: str, now: datetime) -> str:
@@ -182,13 +166,13 @@ def snapshot_database(p: Promotion) -> None:
         raise OpsError(f"{p.dst_name} has no region/dbPrimaryIdentifier output to snapshot")
     require_allowed_region(region, p.dst_settings.residency.allowed_regions)
     rds = client("rds", region)
-    name = snapshot_id(p.dst_short, p.version, datetime.now(UTC))
+    name = snapshot_id(p.dst_name, p.version, datetime.now(UTC))
     rds.create_db_snapshot(
         DBSnapshotIdentifier=name,
         DBInstanceIdentifier=db,
         Tags=[
             {"Key": "project", "Value": PROJECT},
-            {"Key": "environment", "Value": p.dst_short},
+            {"Key": "environment", "Value": p.dst_name},
             {"Key": "purpose", "Value": f"pre-promotion to {p.version}"},
         ],
     )
@@ -202,9 +186,9 @@ def snapshot_database(p: Promotion) -> None:
 
 def deploy_destination(p: Promotion) -> None:
     p.up_started = True
-    result = p.dst.up(on_output=_stream, color="never", **_policy_args(p))
+    result = p.dst.up(on_output=_stream, color="never", **p.pack.args())
     p.deployed = True
-    p.dst_outputs = plain_outputs(result.outputs)
+    p.dst_outputs.update(plain_outputs(result.outputs))
 
 
 def verify_destination(p: Promotion) -> None:
@@ -222,6 +206,7 @@ STEPS: Sequence[Step] = (
     Step("select stacks", select_stacks),
     Step("read source version", read_source_version),
     Step("compare with destination", compare_with_destination),
+    Step("reach the private Kubernetes API", reach_destination_api),
     Step("prepare policy config", prepare_policy_config),
     Step("set destination config", set_destination_version),
     Step("refresh destination", refresh_destination),
@@ -250,14 +235,20 @@ def describe_state(p: Promotion) -> str:
         )
     if not p.deployed:
         return (
-            f"{p.dst_name}: `pulumi up` failed part-way; resources may be partially updated "
-            f"to {p.version}. Run `pulumi refresh --stack {p.dst_name}`, inspect, then re-run "
-            f"the promotion or revert with `{revert_hint(p)}` and `pulumi up`.{snapshot}"
+            f"{p.dst_name}: `pulumi up` of the workloads failed part-way; they may be partially "
+            f"updated to {p.version}. Run `{layer_command('refresh', p)}`, inspect, then re-run "
+            f"the promotion or revert with `{revert_hint(p)}` and `{layer_command('up', p)}`."
+            f"{snapshot}"
         )
     return (
         f"{p.dst_name}: {p.version} is deployed but verification failed; investigate before "
-        f"serving traffic. Roll back with `{revert_hint(p)}` and `pulumi up`.{snapshot}"
+        f"serving traffic. Roll back with `{revert_hint(p)}` and `{layer_command('up', p)}`."
+        f"{snapshot}"
     )
+
+
+def layer_command(operation: str, p: Promotion) -> str:
+    return f"python -m stacks {operation} {p.dst_name} --layer workloads"
 
 
 KNOWN_FAILURES = (OpsError, auto.CommandError, *AWS_ERRORS)

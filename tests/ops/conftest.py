@@ -80,6 +80,8 @@ def fake_pulumi(tmp_path: Path) -> FakePulumi:
     (project / "policies").mkdir(parents=True)
     (project / "Pulumi.yaml").write_text("name: crm-platform\nruntime: python\n")
     (project / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (project / "workloads").mkdir()
+    (project / "workloads" / "Pulumi.yaml").write_text("name: crm-platform-workloads\n")
     fake = FakePulumi(root=root, project=project)
     fake.set_state({"stacks": {}, "fail": {}})
     return fake

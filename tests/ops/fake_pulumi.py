@@ -1,19 +1,24 @@
 """A recording stand-in for the `pulumi` CLI, installed as <root>/bin/pulumi by the tests.
 
-It answers the commands pulumi.automation sends (version, stack select/output/history,
-config get/set, refresh, preview, up), appends each argv to <root>/calls.jsonl and keeps
-stacks, config and injected failures in <root>/state.json. It reports CLI 3.200.0: up to
-3.205 the SDK reads engine events from the --event-log file, which a script can write
-(newer CLIs stream them over gRPC). `up` acts like the program: it exports the stack's
-outputs with crmVersion taken from the config key app.version."""
+It answers the commands pulumi.automation sends (version, stack init/select/output/history,
+config get/set, refresh, preview, up, destroy), appends each argv with the project of its
+working directory to <root>/calls.jsonl and keeps stacks, config and injected failures in
+<root>/state.json. Stacks are per project, as in a self-managed backend: `prod` of the
+platform (crm-platform, the repository root) and `workloads/prod` of the workloads layer
+(crm-platform-workloads, workloads/). It reports CLI 3.200.0: up to 3.205 the SDK reads
+engine events from the --event-log file, which a script can write (newer CLIs stream them
+over gRPC). `up` of a workloads stack acts like its program: it exports crmVersion from the
+settings' one home, the platform stack's config key app.version (the root stack file)."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "state.json"
 VERSION = "3.200.0"
+PLATFORM = "crm-platform"
 HISTORY = [
     {
         "kind": "update",
@@ -36,6 +41,13 @@ def fail(message: str, code: int = 255) -> None:
     sys.exit(code)
 
 
+def stack_label(name: str) -> str:
+    """`prod` for the platform project in the working directory, `workloads/prod` else."""
+    project = re.search(r"^name:\s*(\S+)", Path("Pulumi.yaml").read_text(), re.M).group(1)
+    layer = project.removeprefix(PLATFORM).lstrip("-")
+    return f"{layer}/{name}" if layer else name
+
+
 def write_events(args: list[str]) -> None:
     log = option(args, "--event-log")
     if log:
@@ -47,7 +59,9 @@ def write_events(args: list[str]) -> None:
 def main(argv: list[str]) -> None:
     state = json.loads(STATE.read_text())
     args = [a for a in argv if a != "--non-interactive"]
-    record = {"argv": args}
+    name = option(args, "--stack") or (args[2] if args[:2] == ["stack", "init"] else None)
+    label = stack_label(name) if name else None
+    record = {"argv": args, "stack": label}
     config_file = option(args, "--policy-pack-config")
     if config_file:
         record["policy_config"] = json.loads(Path(config_file).read_text())
@@ -57,12 +71,19 @@ def main(argv: list[str]) -> None:
     if args == ["version"]:
         print(f"v{VERSION}")
         return
-    name = option(args, "--stack")
-    stack = state["stacks"].get(name)
+    if args[:2] == ["stack", "init"]:
+        if label in state["stacks"]:
+            fail(f"stack '{name}' already exists")
+        provider = option(args, "--secrets-provider")
+        state["stacks"][label] = {"outputs": {}, "config": {}, "secretsProvider": provider}
+        STATE.write_text(json.dumps(state))
+        return
+    stack = state["stacks"].get(label)
     if stack is None:
         fail(f"no stack named '{name}' found")
     verb = args[0] if args[0] not in ("stack", "config") else " ".join(args[:2])
-    injected = state.get("fail", {}).get(verb)
+    failures = state.get("fail", {})
+    injected = failures.get(f"{verb} {label}") or failures.get(verb)
     if injected:
         if verb == "preview":
             write_events(args)
@@ -87,9 +108,13 @@ def main(argv: list[str]) -> None:
         write_events(args)
         print(f"{verb}: {name} ok")
     elif verb == "up":
-        version = stack["config"].get("app.version")
-        stack["outputs"] = {**stack["outputs"], "crmVersion": version}
-        print(f"up: {name} ok")
+        if label != name:
+            version = state["stacks"].get(name, {}).get("config", {}).get("app.version")
+            stack["outputs"] = {**stack["outputs"], "crmVersion": version}
+        print(f"up: {label} ok")
+    elif verb == "destroy":
+        stack["outputs"] = {}
+        print(f"destroy: {label} ok")
     else:
         fail(f"fake pulumi does not support: {' '.join(args)}", code=2)
     STATE.write_text(json.dumps(state))

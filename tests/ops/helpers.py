@@ -172,11 +172,13 @@ class FakePulumi:
         (self.root / "state.json").write_text(json.dumps(state))
 
     def add_stack(self, name: str, outputs: dict[str, Any], config: dict | None = None) -> None:
+        """`name` is `prod` for the platform stack, `workloads/prod` for the workloads stack."""
         state = self.state
         state["stacks"][name] = {"outputs": outputs, "config": config or {}}
         self.set_state(state)
 
     def fail(self, verb: str, stderr: str, stdout: str = "") -> None:
+        """Make every `verb` (e.g. 'up') or one stack's (e.g. 'up prod') fail."""
         state = self.state
         state["fail"][verb] = {"stderr": stderr, "stdout": stdout}
         self.set_state(state)
@@ -186,13 +188,12 @@ class FakePulumi:
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
     def verbs(self) -> list[str]:
-        """Each call as 'verb stack', e.g. 'config set prod', 'up prod'."""
+        """Each call as 'verb stack', e.g. 'config set prod' (platform), 'up workloads/prod'."""
         names = []
         for call in self.calls():
             argv = call["argv"]
             verb = argv[0] if argv[0] not in ("stack", "config") else " ".join(argv[:2])
-            stack = argv[argv.index("--stack") + 1] if "--stack" in argv else ""
-            names.append(f"{verb} {stack}".strip())
+            names.append(f"{verb} {call['stack'] or ''}".strip())
         return names
 
 

@@ -1,6 +1,9 @@
-"""`promote SRC DST` through the Automation API against the recording Pulumi stand-in: step
-order, stops before `up` on policy or snapshot failures, no double promotion, and refusal
-of a source that runs no version. AWS (snapshot, verify) is moto."""
+"""`promote SRC DST` through the Automation API against the recording Pulumi stand-in: the
+version read from SRC's workloads stack, written to the root stack file through DST's
+platform stack and deployed by DST's workloads stack only; step order, a stop before any
+change when the private API is unreachable, stops before `up` on policy or snapshot
+failures, no double promotion, and refusal of a source that runs no version. AWS (snapshot,
+verify) is moto; the reachability probe is replaced."""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from ops import deploy
 from ops.promote import snapshot_id
+from ops.stack_settings import stack_settings
+from stacks.policy_config import policy_config_for
 from tests.conftest import shipped
 from tests.ops.helpers import FakePulumi, assert_clean_failure, deploy_plan, flat, pulumi_args
 
@@ -24,11 +30,20 @@ def policy_config(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def probed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Endpoints whose reachability was checked (all reachable unless a test says else)."""
+    seen: list[str] = []
+    monkeypatch.setattr(deploy, "unreachable_reason", lambda endpoint: seen.append(endpoint))
+    return seen
+
+
 @pytest.fixture
 def stacks(aws, fake_pulumi: FakePulumi) -> FakePulumi:
-    """staging runs v1.2.3; prod runs v1.2.2 (also its config) and is deployed in moto."""
-    fake_pulumi.add_stack("staging", {"crmVersion": "v1.2.3"}, {"app.version": "v1.2.3"})
+    """staging runs v1.2.3; prod runs v1.2.2 (its root config too), its platform in moto."""
+    fake_pulumi.add_stack("workloads/staging", {"crmVersion": "v1.2.3"})
     fake_pulumi.add_stack("prod", deploy_plan(shipped("prod")), {"app.version": "v1.2.2"})
+    fake_pulumi.add_stack("workloads/prod", {"crmVersion": "v1.2.2"})
     return fake_pulumi
 
 
@@ -45,14 +60,17 @@ def order(verbs: list[str], *wanted: str) -> list[int]:
     return [verbs.index(verb) for verb in wanted]
 
 
-def test_promotes_to_prod_in_order(stacks, cli, policy_config):
+def test_promotes_to_prod_in_order(stacks, cli, policy_config, probed):
     result = promote(cli, stacks, "staging", "prod", policy_config=policy_config)
 
     assert result.exit_code == 0, result.output
     verbs = stacks.verbs()
-    steps = ["config set prod", "refresh prod", "preview prod", "up prod"]
-    positions = order(verbs, "stack select staging", "stack output staging", *steps)
+    steps = ["refresh workloads/prod", "preview workloads/prod", "up workloads/prod"]
+    source = ["stack select workloads/staging", "stack output workloads/staging"]
+    positions = order(verbs, *source, "config set prod", *steps)
     assert positions == sorted(positions), verbs
+    assert not {"refresh prod", "preview prod", "up prod"} & set(verbs)
+    assert probed == [shipped("prod").outputs["clusterEndpoint"]]
     preview, up = (
         next(c for c in stacks.calls() if c["argv"][0] == verb) for verb in ("preview", "up")
     )
@@ -61,6 +79,7 @@ def test_promotes_to_prod_in_order(stacks, cli, policy_config):
         assert Path(pack) == stacks.project / "policies"
         assert call["policy_config"] == POLICY_CONFIG
     assert stacks.state["stacks"]["prod"]["config"]["app.version"] == "v1.2.3"
+    assert stacks.state["stacks"]["workloads/prod"]["config"] == {}
     (snapshot,) = snapshots()
     assert snapshot["DBInstanceIdentifier"] == shipped("prod").outputs["dbPrimaryIdentifier"]
     assert snapshot["Status"] == "available"
@@ -71,19 +90,21 @@ def test_promotes_to_prod_in_order(stacks, cli, policy_config):
 
 
 def test_non_prod_destination_takes_no_snapshot_unless_asked(aws, fake_pulumi, cli, policy_config):
-    fake_pulumi.add_stack("dev", {"crmVersion": "v2.0.0"})
+    fake_pulumi.add_stack("workloads/dev", {"crmVersion": "v2.0.0"})
     fake_pulumi.add_stack("staging", deploy_plan(shipped("staging")))
+    fake_pulumi.add_stack("workloads/staging", {})
 
     result = promote(cli, fake_pulumi, "dev", "staging", policy_config=policy_config)
 
     assert result.exit_code == 0, result.output
-    assert "up staging" in fake_pulumi.verbs()
+    assert "up workloads/staging" in fake_pulumi.verbs()
     assert snapshots() == []
 
 
 def test_snapshot_flag_snapshots_any_destination(aws, fake_pulumi, cli, policy_config):
-    fake_pulumi.add_stack("dev", {"crmVersion": "v2.0.0"})
+    fake_pulumi.add_stack("workloads/dev", {"crmVersion": "v2.0.0"})
     fake_pulumi.add_stack("staging", deploy_plan(shipped("staging")))
+    fake_pulumi.add_stack("workloads/staging", {})
     result = promote(cli, fake_pulumi, "dev", "staging", "--snapshot", policy_config=policy_config)
     assert result.exit_code == 0, result.output
     assert [s["DBInstanceIdentifier"] for s in snapshots()] == [
@@ -110,7 +131,7 @@ def test_mandatory_policy_violation_stops_before_snapshot_and_up(stacks, cli, po
         "config changed but not deployed",
         "pulumi config set --path app.version v1.2.2 --stack prod",
     )
-    assert "up prod" not in stacks.verbs()
+    assert "up workloads/prod" not in stacks.verbs()
     assert snapshots() == []
 
 
@@ -129,7 +150,7 @@ def test_snapshot_failure_stops_before_up(stacks, cli, policy_config):
         "config changed but not deployed",
     )
     verbs = stacks.verbs()
-    assert "preview prod" in verbs and "up prod" not in verbs
+    assert "preview workloads/prod" in verbs and "up workloads/prod" not in verbs
 
 
 def test_failed_up_reports_partial_state_and_the_snapshot(stacks, cli, policy_config):
@@ -144,6 +165,7 @@ def test_failed_up_reports_partial_state_and_the_snapshot(stacks, cli, policy_co
         "stopped at step 'deploy (pulumi up)'",
         "throttled",
         "failed part-way",
+        "python -m stacks refresh prod --layer workloads",
         f"Pre-promotion snapshot: {snapshot['DBSnapshotIdentifier']}",
     )
 
@@ -166,7 +188,7 @@ def test_failed_verification_after_up_is_reported(stacks, cli, policy_config):
 
 def test_version_already_running_is_not_promoted_twice(stacks, cli, policy_config):
     state = stacks.state
-    state["stacks"]["prod"]["outputs"]["crmVersion"] = "v1.2.3"
+    state["stacks"]["workloads/prod"]["outputs"]["crmVersion"] = "v1.2.3"
     stacks.set_state(state)
 
     result = promote(cli, stacks, "staging", "prod", policy_config=policy_config)
@@ -174,7 +196,7 @@ def test_version_already_running_is_not_promoted_twice(stacks, cli, policy_confi
     assert result.exit_code == 0, result.output
     assert "prod already runs v1.2.3; nothing to promote" in result.output
     verbs = stacks.verbs()
-    assert not {"config set prod", "refresh prod", "preview prod", "up prod"} & set(verbs)
+    assert not {"config set prod", "refresh workloads/prod", "up workloads/prod"} & set(verbs)
     assert snapshots() == []
 
 
@@ -186,7 +208,7 @@ def test_second_promotion_is_a_no_op(stacks, cli, policy_config):
 
     assert again.exit_code == 0
     assert "nothing to promote" in again.output
-    assert "up prod" not in stacks.verbs()[calls:]
+    assert "up workloads/prod" not in stacks.verbs()[calls:]
     assert len(snapshots()) == 1
 
 
@@ -200,7 +222,7 @@ def test_second_promotion_is_a_no_op(stacks, cli, policy_config):
 )
 def test_source_without_a_release_version_is_refused(stacks, cli, policy_config, version, reason):
     outputs = {} if version is None else {"crmVersion": version}
-    stacks.add_stack("staging", outputs)
+    stacks.add_stack("workloads/staging", outputs)
 
     result = promote(cli, stacks, "staging", "prod", policy_config=policy_config)
 
@@ -225,22 +247,31 @@ def test_same_source_and_destination_is_refused(stacks, cli, policy_config):
     assert_clean_failure(result, 2, "SRC and DST are the same stack")
 
 
-def test_policy_config_defaults_to_the_project_cli(stacks, cli):
-    """Without --policy-config the pack config comes from `python -m stacks policy-config DST`."""
-    package = stacks.project / "stacks"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "__main__.py").write_text(
-        "import json, sys\n"
-        "assert sys.argv[1:] == ['policy-config', 'prod'], sys.argv\n"
-        "print(json.dumps({'crm-guardrails': {'stack': sys.argv[2]}}))\n"
-    )
-
+def test_policy_config_defaults_to_the_destinations(stacks, cli):
+    """Without --policy-config the pack config is `python -m stacks policy-config DST`'s."""
     result = promote(cli, stacks, "staging", "prod")
 
     assert result.exit_code == 0, result.output
     preview = next(c for c in stacks.calls() if c["argv"][0] == "preview")
-    assert preview["policy_config"] == {"crm-guardrails": {"stack": "prod"}}
+    assert preview["policy_config"] == policy_config_for(stack_settings("prod"))
+
+
+def test_unreachable_api_stops_before_anything_changes(stacks, cli, policy_config, monkeypatch):
+    monkeypatch.setattr(deploy, "unreachable_reason", lambda endpoint: "timed out")
+
+    result = promote(cli, stacks, "staging", "prod", policy_config=policy_config)
+
+    label = shipped("prod").outputs["deployRunnerLabel"]
+    assert_clean_failure(
+        result,
+        2,
+        "stopped at step 'reach the private Kubernetes API'",
+        "is not reachable from here: timed out",
+        f"runs-on: {label}-${{{{ github.run_id }}}}",
+        "`python -m stacks promote staging prod` from a machine inside the VPC",
+        "prod is unchanged",
+    )
+    assert "config set prod" not in stacks.verbs()
 
 
 def test_missing_policy_pack_is_a_user_error(stacks, cli, policy_config):
