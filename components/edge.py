@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .waf import associate
+
 HTTP, HTTPS = 80, 443
 WORLD_IPV4 = "0.0.0.0/0"
 DEREGISTRATION_DELAY_SECONDS = 30
@@ -73,14 +75,10 @@ class Edge(pulumi.ComponentResource):
         self.target_group = self._target_group()
         self._listeners()
         if args.web_acl_arn:
-            aws.wafv2.WebAclAssociation(
-                name,
-                resource_arn=self.load_balancer.arn,
-                web_acl_arn=args.web_acl_arn,
-                opts=self._child(),
-            )
+            associate(name, self.load_balancer.arn, args.web_acl_arn, self._child())
         if args.domain and args.hosted_zone_id:
             self._alias_records(args.domain, args.hosted_zone_id)
+        self.web_acl_arn = args.web_acl_arn
         self.dns_name = self.load_balancer.dns_name
         self.register_outputs({"dnsName": self.dns_name, "targetGroupArn": self.target_group.arn})
 

@@ -20,6 +20,8 @@ class KeyDomain(StrEnum):
     STORAGE = "storage"
     VOLUMES = "volumes"
     EMAIL = "email"
+    BACKUP = "backup"
+    ALERTS = "alerts"
 
 
 # AWS services allowed to use each domain's key on behalf of principals of this account.
@@ -31,7 +33,12 @@ _VIA_SERVICES: dict[KeyDomain, tuple[str, ...]] = {
     KeyDomain.STORAGE: ("s3",),
     KeyDomain.VOLUMES: ("ec2",),
     KeyDomain.EMAIL: ("secretsmanager",),
+    KeyDomain.BACKUP: ("backup",),
+    KeyDomain.ALERTS: ("sns",),
 }
+# Services that publish to the encrypted alarm topic as themselves (not through SNS on behalf
+# of a principal of this account): CloudWatch alarms and AWS Backup vault notifications.
+ALERT_PUBLISHERS = ("cloudwatch.amazonaws.com", "backup.amazonaws.com")
 _USE_ACTIONS = [
     "kms:Encrypt",
     "kms:Decrypt",
@@ -101,6 +108,16 @@ def key_policy(domain: KeyDomain, account_id: str, partition: str, region: str) 
                         )
                     }
                 },
+            }
+        )
+    if domain is KeyDomain.ALERTS:
+        statements.append(
+            {
+                "Sid": "AlertPublishers",
+                "Effect": "Allow",
+                "Principal": {"Service": list(ALERT_PUBLISHERS)},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
             }
         )
     if domain is KeyDomain.VOLUMES:

@@ -90,6 +90,16 @@ class PlatformOutputs:
     email_dkim_tokens: Any
     """Easy DKIM tokens (CNAME `<token>._domainkey.<domain>` → `<token>.dkim.amazonses.com`);
     the platform writes the records when it knows the domain's zone."""
+    kubernetes_version: Any
+    """Minor version of the control plane (the Cluster Autoscaler's image matches it)."""
+    cluster_autoscaler_role_arn: Any
+    """IRSA role of the Cluster Autoscaler (resizes this cluster's node groups only)."""
+    backup_vault_name: Any
+    """AWS Backup vault of the database and attachments (`restore-drill` restores from it)."""
+    alarm_topic_arn: Any
+    """CMK-encrypted SNS topic every alarm and backup notification publishes to."""
+    web_acl_arn: Any
+    """WAFv2 web ACL on the load balancer, or "" without one."""
 
     @classmethod
     def names(cls) -> dict[str, str]:

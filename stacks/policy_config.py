@@ -26,6 +26,7 @@ from policies.guardrails.suppressions import NAME as SUPPRESSION_REPORT
 
 from .settings import StackSettings
 from .settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
+from .settings.upgrade_calendar import dated_versions
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -50,9 +51,6 @@ COMPLIANCE_LOCK_POLICIES = ("backup-vault-lock", "backup-selection-coverage")
 # Policies the shipped stacks do not satisfy yet, with the work that makes them pass. The plan
 # shows their findings as advisories; delete an entry when its work is merged.
 ADOPTING = {
-    "backup-vault-lock": "issue 13: AWS Backup",
-    "backup-selection-coverage": "issue 13: AWS Backup",
-    "lb-waf": "issue 13: WAF on by default in prod",
     "rds-replica-of-managed-password-source": "issue 11: a stack-owned master secret",
 }
 
@@ -177,6 +175,7 @@ def policy_config_for(settings: StackSettings) -> dict[str, Any]:
         allowed_regions=settings.residency.allowed_regions,
         high_availability=settings.profile == "prod",
         eks_versions=SUPPORTED_KUBERNETES_VERSIONS,
-        require_waf=settings.app.waf_web_acl_arn is not None,
+        require_waf=settings.waf.enabled or settings.app.waf_web_acl_arn is not None,
+        eks_support_end=dated_versions(),
         adopting=list(ADOPTING),
     )

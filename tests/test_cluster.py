@@ -396,7 +396,12 @@ def test_graviton_pool_gets_the_arm_ami() -> None:
 
 
 def _addons(plan: Plan) -> dict:
-    return {a.get("addonName"): a for a in plan.of_type(ADDON)}
+    """The cluster's own add-ons (Container Insights, an operations add-on, is not pinned)."""
+    return {
+        a.get("addonName"): a
+        for a in plan.of_type(ADDON)
+        if plan.top_component(a).type == "crm-platform:cluster:Cluster"
+    }
 
 
 def test_add_ons_are_pinned_for_the_cluster_version(any_stack: Plan) -> None:

@@ -14,16 +14,22 @@ KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
 
 
+def _home(plan: Plan, type_token: str) -> list:
+    """Resources of the stack's own `Encryption` (not a copy region's)."""
+    home = f"{plan.stack}-keys"
+    return [r for r in plan.of_type(type_token) if plan.top_component(r).name == home]
+
+
 def _key(plan: Plan, domain: str):
-    return next(k for k in plan.of_type(KEY) if k.get("tags.data-domain") == domain)
+    return next(k for k in _home(plan, KEY) if k.get("tags.data-domain") == domain)
 
 
 def test_one_rotating_key_and_alias_per_domain(any_stack: Plan) -> None:
-    keys = any_stack.of_type(KEY)
+    keys = _home(any_stack, KEY)
     assert sorted(k.get("tags.data-domain") for k in keys) == sorted(d.value for d in KeyDomain)
     assert all(k.get("enableKeyRotation") is True for k in keys)
     assert all(k.get("deletionWindowInDays") == 30 for k in keys)
-    aliases = sorted(a.get("name") for a in any_stack.of_type(ALIAS))
+    aliases = sorted(a.get("name") for a in _home(any_stack, ALIAS))
     env = any_stack.stack
     assert aliases == sorted(f"alias/crm-platform/{env}/{d.value}" for d in KeyDomain)
 
@@ -37,7 +43,7 @@ def test_keys_are_protected_in_prod_only(stack: str, protected: bool, request) -
 
 
 def test_alias_points_at_its_own_key(prod: Plan) -> None:
-    for alias in prod.of_type(ALIAS):
+    for alias in _home(prod, ALIAS):
         domain = alias.get("name").rsplit("/", 1)[1]
         assert alias.property_dependencies["targetKeyId"] == [_key(prod, domain).urn]
 

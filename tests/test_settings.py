@@ -15,8 +15,9 @@ BAD_INPUTS = [
     (
         {"crm-platform:netwrk": '{"cidr": "10.0.0.0/16"}'},
         'crm-platform:netwrk: unknown setting (value {"cidr": "10.0.0.0/16"}); allowed keys '
-        "here: app, cache, cluster, dataClassification, database, deployRunner, encryption, "
-        "logging, network, owner, profile, protectStatefulResources, residency, storage. "
+        "here: alarms, app, backup, cache, cluster, dataClassification, database, deployRunner, "
+        "encryption, logging, network, owner, profile, protectStatefulResources, residency, "
+        "storage, waf. "
         "Did you mean 'network'?",
     ),
     (

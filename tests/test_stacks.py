@@ -20,16 +20,33 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 runner = CliRunner()
 
 
+COPY_REGION_TYPES = {
+    "aws:backup/vault:Vault",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+    "aws:kms/key:Key",
+    "aws:kms/alias:Alias",
+}
+"""All a backup copy region holds: the copy vault, its lock, its key."""
+
+
 def test_every_aws_resource_uses_the_stack_provider(any_stack: Plan) -> None:
-    (provider,) = any_stack.of_type(AWS_PROVIDER)
+    home = any_stack.named(f"aws-{any_stack.stack}")
     aws_resources = [r for r in any_stack.resources if r.custom and r.type.startswith("aws:")]
     assert aws_resources
-    assert {r.provider for r in aws_resources} == {provider.urn}
+    elsewhere = [r for r in aws_resources if r.provider != home.urn]
+    assert {r.type for r in elsewhere} <= COPY_REGION_TYPES
+    assert {r.provider for r in elsewhere} == (
+        {any_stack.named(f"aws-{any_stack.stack}-backup-copy").urn} if elsewhere else set()
+    )
 
 
 def test_provider_region_and_default_tags(any_stack: Plan) -> None:
-    provider = any_stack.one(AWS_PROVIDER)
-    assert provider.get("region") == "eu-central-1"
+    assert any_stack.named(f"aws-{any_stack.stack}").get("region") == "eu-central-1"
+    for provider in any_stack.of_type(AWS_PROVIDER):
+        _assert_default_tags(provider, any_stack.stack)
+
+
+def _assert_default_tags(provider, stack: str) -> None:
     tags = (
         json.loads(provider.get("defaultTags"))["tags"]
         if isinstance(provider.get("defaultTags"), str)
@@ -37,7 +54,7 @@ def test_provider_region_and_default_tags(any_stack: Plan) -> None:
     )
     assert tags == {
         "project": "crm-platform",
-        "environment": any_stack.stack,
+        "environment": stack,
         "owner": "platform-engineering",
         "data-classification": "confidential",
         "managed-by": "pulumi",

@@ -273,3 +273,44 @@ def load_balancer_controller(partition: str) -> dict:
         },
     ]
     return {"Version": _VERSION, "Statement": [{"Effect": "Allow", **s} for s in statements]}
+
+
+def cluster_autoscaler(cluster_name: str) -> dict:
+    """What the Cluster Autoscaler needs (kubernetes/autoscaler, cloudprovider/aws/README.md,
+    "IAM Policy" and "Auto-Discovery Setup"): read the groups, and resize or shrink only the
+    Auto Scaling groups EKS tagged as this cluster's managed node groups."""
+    return {
+        "Version": _VERSION,
+        "Statement": [
+            {
+                "Sid": "DiscoverNodeGroups",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "eks:DescribeNodegroup",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ScaleThisClustersNodeGroups",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:SetDesiredCapacity",
+                    "autoscaling:TerminateInstanceInAutoScalingGroup",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"
+                    }
+                },
+            },
+        ],
+    }

@@ -1,8 +1,9 @@
 """`ClusterAddons`: what the CRM needs running in the cluster before it can be deployed.
 
 Kubernetes objects only (the workloads layer): the default encrypted StorageClass, the AWS
-Load Balancer Controller (target registration), metrics-server (the autoscalers' metrics) and
-External Secrets (database credentials synced from Secrets Manager inside the cluster).
+Load Balancer Controller (target registration), metrics-server (the autoscalers' metrics),
+External Secrets (database credentials synced from Secrets Manager inside the cluster) and the
+Cluster Autoscaler (nodes for pending pods).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import load_balancer_controller, metrics_server
+from . import cluster_autoscaler, load_balancer_controller, metrics_server
 
 STORAGE_CLASS = "gp3-encrypted"
 """Name of the default StorageClass (encrypted gp3 volumes with the volumes key)."""
@@ -49,10 +50,14 @@ class ClusterAddonsArgs:
     """KMS key of persistent volumes."""
     load_balancer_controller_role_arn: pulumi.Input[str]
     """IRSA role the platform created for the controller's service account."""
+    kubernetes_version: str
+    """The cluster's minor version (the autoscaler's image must match it)."""
+    cluster_autoscaler_role_arn: pulumi.Input[str]
+    """IRSA role the platform created for the autoscaler's service account."""
 
 
 class ClusterAddons(pulumi.ComponentResource):
-    """StorageClass and the three controllers, each a pinned Helm release."""
+    """StorageClass and the four controllers, each a pinned Helm release."""
 
     def __init__(
         self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
@@ -91,6 +96,16 @@ class ClusterAddons(pulumi.ComponentResource):
             atomic=True,
             max_history=5,
             opts=child,
+        )
+        self.cluster_autoscaler = cluster_autoscaler.install(
+            self,
+            f"{name}-cluster-autoscaler",
+            cluster_autoscaler.chart_values(
+                args.cluster_name,
+                args.region,
+                args.kubernetes_version,
+                args.cluster_autoscaler_role_arn,
+            ),
         )
         self.ready = [self.load_balancer_controller, self.metrics_server, self.external_secrets]
         """Depend on these before creating objects the controllers serve."""

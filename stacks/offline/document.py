@@ -7,18 +7,25 @@ says its layer and kind (component, custom resource or provider).
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..settings.upgrade_calendar import (
+    END_OF_STANDARD_SUPPORT,
+    WARN_DAYS,
+    support_status,
+    today_utc,
+)
 from .model import Plan, PlannedResource, redact
 
 if TYPE_CHECKING:
     from policies.guardrails.offline import Finding
     from stacks.settings import StackSettings
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: upgradeCalendar
 GENERATOR = {"name": "crm-platform", "version": __version__}
 PROVIDER_PREFIX = "pulumi:providers:"
 
@@ -171,6 +178,20 @@ def capacity(settings: StackSettings) -> dict[str, Any]:
     }
 
 
+def upgrade_calendar(settings: StackSettings, today: datetime.date) -> dict[str, Any]:
+    """The cluster's Kubernetes version against the end of its EKS standard support."""
+    version = settings.cluster.kubernetes_version
+    status, days_left = support_status(version, today)
+    end = END_OF_STANDARD_SUPPORT.get(version)
+    return {
+        "kubernetesVersion": version,
+        "endOfStandardSupport": end.isoformat() if end else None,
+        "daysLeft": days_left,
+        "status": status,
+        "warnDays": WARN_DAYS,
+    }
+
+
 def build(plan: Plan, settings: StackSettings, findings: list[Finding]) -> dict[str, Any]:
     """The document of a synthesized and gated stack."""
     from .estimates import deploy_time, monthly_cost
@@ -188,9 +209,11 @@ def build(plan: Plan, settings: StackSettings, findings: list[Finding]) -> dict[
         "deployTime": deploy_time(plan),
         "monthlyCost": monthly_cost(plan, settings.region),
     }
-    return to_document(
+    document = to_document(
         plan, header=header, findings=findings, capacity=capacity(settings), estimates=estimates
     )
+    document["upgradeCalendar"] = upgrade_calendar(settings, today_utc())
+    return document
 
 
 def error_document(stack: str, exit_code: int, kind_: str, message: str) -> dict[str, Any]:

@@ -122,6 +122,10 @@ def _cost_items(resource: PlannedResource) -> list[tuple[str, float, str]]:
         return [(f"elasticache:{get('nodeType')}", get("numCacheClusters", 1), "cache nodes")]
     if kind == "aws:ec2/vpcEndpoint:VpcEndpoint" and get("vpcEndpointType") == "Interface":
         return [("ec2:interface-endpoint-az", len(get("subnetIds", [])), "endpoint ENI hours")]
+    if kind == "aws:wafv2/webAcl:WebAcl":
+        return [("wafv2:web-acl", 1, "web ACL"), ("wafv2:rule", len(get("rules", [])), "rules")]
+    if kind == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return [("cloudwatch:alarm", 1, "standard-resolution alarm")]
     if kind == "aws:lb/loadBalancer:LoadBalancer":
         return [(f"elb:{get('loadBalancerType', 'application')}", 1, "load balancer hours")]
     return []

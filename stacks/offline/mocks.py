@@ -69,6 +69,10 @@ COMPUTED: dict[str, ComputedOutputs] = {
     "aws:lb/loadBalancer:LoadBalancer": lambda name, inputs, region: {
         "dnsName": f"{name[:20]}-{_digest(name, length=10)}.{region}.elb.amazonaws.com",
         "zoneId": f"Z{_digest('zone', region, length=13).upper()}",
+        "arnSuffix": f"app/{name[:32]}/{_digest(name, length=16)}",
+    },
+    "aws:lb/targetGroup:TargetGroup": lambda name, inputs, region: {
+        "arnSuffix": f"targetgroup/{name[:32]}/{_digest(name, length=16)}",
     },
     "random:index/randomPassword:RandomPassword": lambda name, inputs, region: {
         "result": _digest("password", name, length=int(inputs.get("length", 32)))
@@ -260,6 +264,9 @@ class OfflineMocks(Mocks):
             key = _uuid(str(args.args.get("keyId")))
             arn = f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key}"
             return {"id": key, "keyId": key, "arn": arn, "enabled": True}
+        if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+            # AWS's default version for the Kubernetes version cannot be known offline.
+            return {**args.args, "id": args.args["addonName"], "version": "v0.0.0-offline"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region}
         if args.token == "aws:iam/getSessionContext:getSessionContext":

@@ -159,6 +159,26 @@ def _estimates(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+_CALENDAR_NOTES = {
+    "ok": "in standard support",
+    "warn": "WARNING: standard support ends within {warn} days; upgrade now",
+    "ended": "standard support has ended: the gate fails; upgrade",
+    "undated": "no sourced end date: the gate fails closed; add it to "
+    "stacks/settings/upgrade_calendar.py",
+}
+
+
+def calendar_lines(calendar: dict[str, Any]) -> list[str]:
+    """The upgrade calendar in one line: version, end of standard support, days left."""
+    left = "-" if calendar["daysLeft"] is None else calendar["daysLeft"]
+    note = _CALENDAR_NOTES[calendar["status"]].format(warn=calendar["warnDays"])
+    return wrap(
+        f"Upgrade calendar: Kubernetes {calendar['kubernetesVersion']}, EKS standard support "
+        f"until {calendar['endOfStandardSupport'] or 'unknown'} ({left} days left): {note}",
+        "  ",
+    )
+
+
 def summary(document: dict[str, Any]) -> str:
     """One screen: header, counts, gate, capacity, estimates and the verdict line."""
     residency = document["residency"]
@@ -175,6 +195,7 @@ def summary(document: dict[str, Any]) -> str:
         _counts_table(document),
         _gate(document),
         _capacity(document),
+        *([calendar_lines(document["upgradeCalendar"])] if "upgradeCalendar" in document else []),
         _estimates(document),
         [
             "More: --details (resource tree) · --json (schemas/plan.schema.json) · --diagram FILE",

@@ -17,6 +17,7 @@ from .cluster import build_cluster
 from .data import build_data
 from .edge import build_access_logs, build_edge, build_email
 from .network import build_network
+from .operations import build_operations, build_web_acl
 from .providers import keys, provider
 from .runner import build_runner
 
@@ -32,8 +33,9 @@ def build(settings: StackSettings) -> PlatformOutputs:
     data = build_data(settings, network, keys_, access_logs.bucket_name, opts)
     email = build_email(settings, keys_, opts)
     cluster = build_cluster(settings, network, keys_, data, email, opts)
-    edge = build_edge(settings, network, access_logs, opts)
+    edge = build_edge(settings, network, access_logs, build_web_acl(settings, opts), opts)
     runner = build_runner(settings, network, keys_, cluster.cluster, opts)
+    operations = build_operations(settings, keys_, data, cluster, edge, opts)
     database, eks = data.database, cluster.cluster.cluster
     return PlatformOutputs(
         region=settings.region,
@@ -80,6 +82,11 @@ def build(settings: StackSettings) -> PlatformOutputs:
         email_smtp_host=email.smtp_host,
         email_secret_arn=email.secret_arn,
         email_dkim_tokens=email.dkim_tokens,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        cluster_autoscaler_role_arn=operations.cluster_autoscaler_role.arn,
+        backup_vault_name=operations.backup.vault.name,
+        alarm_topic_arn=operations.alarms.topic_arn,
+        web_acl_arn=edge.web_acl_arn or "",
     )
 
 

@@ -61,6 +61,7 @@ def build_edge(
     settings: StackSettings,
     network: Network,
     access_logs: AccessLogBucket,
+    web_acl_arn: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
 ) -> Edge:
     app = settings.app
@@ -76,7 +77,7 @@ def build_edge(
             ssl_policy=app.tls.ssl_policy,
             access_log_bucket=access_logs.bucket_name,
             access_log_prefix=LOG_PREFIX,
-            web_acl_arn=app.waf_web_acl_arn,
+            web_acl_arn=web_acl_arn,
             domain=app.domain,
             hosted_zone_id=app.tls.hosted_zone_id,
             admit_only_cidrs=None if app.setup.completed else tuple(app.setup.admin_cidrs),

@@ -11,13 +11,13 @@ from pydantic import AfterValidator, Field, computed_field, model_validator
 from .base import Section, int_range
 from .errors import FieldError
 from .network import Cidr
+from .upgrade_calendar import END_OF_STANDARD_SUPPORT
 
-# Versions in EKS standard support on 2026-11-26 (AWS release calendar): 1.35 until 2027-03-27,
-# 1.36 until 14 months after its mid-2026 EKS release. 1.34 is left out: its standard support
-# ends on 2026-12-02. Anything older runs on extended support at six times the control-plane
-# price (or is retired). Add a version here only together with its add-on pins
-# (components/cluster/addons.py).
-SUPPORTED_KUBERNETES_VERSIONS = ("1.35", "1.36")
+# Versions in EKS standard support, each with its end date and source (upgrade_calendar.py).
+# 1.34 is left out: its standard support ends on 2026-12-02. Anything older runs on extended
+# support at six times the control-plane price (or is retired). Add a version there only
+# together with its add-on pins (components/cluster/addons.py).
+SUPPORTED_KUBERNETES_VERSIONS = tuple(END_OF_STANDARD_SUPPORT)
 
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _INSTANCE_TYPE = re.compile(r"^([a-z]+)(\d+)([a-z0-9-]*)\.(\d*[a-z0-9]+)$")

@@ -16,6 +16,7 @@ from .database import DatabaseSettings, check_placement
 from .delivery import DeployRunnerSettings
 from .errors import FieldError
 from .network import NetworkSettings
+from .operations import AlarmSettings, BackupSettings, WafSettings, check_copy_region
 from .regions import email_regions
 from .residency import Region, ResidencySettings
 from .storage import StorageSettings
@@ -75,6 +76,9 @@ class StackSettings(Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     app: AppSettings
     deploy_runner: DeployRunnerSettings = Field(default_factory=DeployRunnerSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    waf: WafSettings = Field(default_factory=WafSettings)
 
     @model_validator(mode="after")
     def _runner_has_egress(self) -> StackSettings:
@@ -111,6 +115,19 @@ class StackSettings(Section):
         check_placement(
             self.database, self.network.az_count, self.region, self.residency.allowed_regions
         )
+        return self
+
+    @model_validator(mode="after")
+    def _operations_fit(self) -> StackSettings:
+        """Backup copies stay in the allow-list; one web ACL source, not two."""
+        check_copy_region(self.backup, self.region, self.residency.allowed_regions)
+        if self.app.waf_web_acl_arn and self.waf.enabled:
+            raise FieldError(
+                "app.wafWebAclArn",
+                self.app.waf_web_acl_arn,
+                "replaces the stack's own web ACL; set waf.enabled: false to use it (a load "
+                "balancer takes one web ACL)",
+            )
         return self
 
     @model_validator(mode="after")

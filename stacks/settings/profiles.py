@@ -39,6 +39,29 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "cache": {"nodeType": "cache.t4g.micro", "nodes": 1, "snapshotRetentionDays": 1},
         "storage": {"noncurrentVersionExpirationDays": 7},
+        "backup": {
+            "dailyRetentionDays": 7,
+            "monthlyRetentionDays": 0,
+            "vaultLock": "governance",
+            "crossRegionCopy": False,
+            "restoreTesting": False,
+        },
+        "alarms": {
+            "thresholds": {
+                "databaseCpuPercent": 90,
+                "databaseFreeStorageGib": 2,
+                "databaseFreeableMemoryMib": 128,
+                "replicaLagSeconds": 600,
+                "cacheMemoryPercent": 90,
+                "cacheConnections": 500,
+                "loadBalancerErrors": 50,
+                "targetErrors": 100,
+                "latencyP99Ms": 5000,
+                "nodeCpuPercent": 90,
+                "nodeMemoryPercent": 90,
+            }
+        },
+        "waf": {"enabled": False},
         "app": {
             "capacity": {
                 "peakRequestsPerSecond": 20,
@@ -76,6 +99,23 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "cache": {"nodeType": "cache.t4g.small", "snapshotRetentionDays": 1},
         "storage": {"noncurrentVersionExpirationDays": 30},
+        "backup": {
+            "dailyRetentionDays": 14,
+            "monthlyRetentionDays": 0,
+            "vaultLock": "governance",
+            "crossRegionCopy": False,
+        },
+        "alarms": {
+            "thresholds": {
+                "databaseFreeStorageGib": 2,
+                "databaseFreeableMemoryMib": 256,
+                "replicaLagSeconds": 300,
+                "loadBalancerErrors": 25,
+                "targetErrors": 50,
+                "latencyP99Ms": 3000,
+            }
+        },
+        "waf": {"countOnly": True},
         "app": {
             "capacity": {
                 "peakRequestsPerSecond": 30,

@@ -21,6 +21,8 @@ def build_addons(
             vpc_id=platform.vpc_id,
             volumes_key_arn=platform.volumes_key_arn,
             load_balancer_controller_role_arn=platform.load_balancer_controller_role_arn,
+            kubernetes_version=settings.cluster.kubernetes_version,
+            cluster_autoscaler_role_arn=platform.cluster_autoscaler_role_arn,
         ),
         opts=opts,
     )
