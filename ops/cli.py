@@ -26,6 +26,7 @@ from ops.pulumi_stacks import (
     select_stack,
     summarize,
 )
+from ops.restore_drill import Drill, run_drill
 from ops.stack_settings import every_stack, stack_settings
 from ops.verify import run_checks
 from stacks.settings import StackSettings
@@ -132,19 +133,58 @@ def verify_command(
     """Check the live deployment of STACK against its outputs and its own settings (Multi-AZ,
     replicas, classes, versions as its stack file asks). Exit 1 on any failed check."""
     settings = stack_settings(stack)
-    if outputs_file is not None:
-        outputs = load_outputs_file(outputs_file)
-    else:
-        selected = select_stack(stack, work_dir.resolve(), pulumi_command(pulumi_root))
-        outputs = plain_outputs(selected.outputs())
+    outputs = _stack_outputs(stack, outputs_file, work_dir, pulumi_root)
     with ui.console.status(f"verifying {stack}…"), aws_profile(settings.aws.profile):
         checks = run_checks(outputs, settings)
-    ui.console.print(ui.checks_table(f"verify {stack}", checks))
+    _report(f"verify {stack}", checks)
+
+
+def _stack_outputs(
+    stack: str, outputs_file: Path | None, work_dir: Path, pulumi_root: Path | None
+) -> dict:
+    if outputs_file is not None:
+        return load_outputs_file(outputs_file)
+    selected = select_stack(stack, work_dir.resolve(), pulumi_command(pulumi_root))
+    return plain_outputs(selected.outputs())
+
+
+def _report(title: str, checks: list) -> None:
+    """The checks as a table; exit 1 if any failed."""
+    ui.console.print(ui.checks_table(title, checks))
     failed = [check for check in checks if not check.ok]
     if failed:
         ui.fail(f"{len(failed)} of {len(checks)} checks failed")
         raise typer.Exit(EXIT_FAILED)
     ui.ok(f"all {len(checks)} checks passed")
+
+
+@_handled
+def restore_drill_command(
+    stack: Annotated[str, typer.Argument(help="Stack whose database is restored.")],
+    outputs_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON from `pulumi stack output --json` instead of the Automation API.",
+            dir_okay=False,
+        ),
+    ] = None,
+    work_dir: WorkDir = Path("."),
+    pulumi_root: PulumiRoot = None,
+    wait_for_deletion: Annotated[
+        bool, typer.Option(help="Wait until the scratch instance is deleted.")
+    ] = True,
+) -> None:
+    """Restore the latest AWS Backup recovery point of STACK's database into a scratch instance
+    in the same region, check it, report, delete it. Exit 1 if a check failed."""
+    settings = stack_settings(stack)
+    outputs = _stack_outputs(stack, outputs_file, work_dir, pulumi_root)
+    drill = Drill.from_outputs(outputs, settings.residency.allowed_regions)
+    with ui.console.status("restore drill…") as status, aws_profile(settings.aws.profile):
+        scratch, checks = run_drill(
+            drill, progress=status.update, wait_for_deletion=wait_for_deletion
+        )
+    ui.plain(f"scratch instance {scratch} deleted")
+    _report(f"restore drill {stack}", checks)
 
 
 def _parse_tags(values: list[str]) -> dict[str, str]:
@@ -400,6 +440,7 @@ COMMANDS = {
     "residency-audit": residency_audit_command,
     "failover": failover_command,
     "promote": promote_command,
+    "restore-drill": restore_drill_command,
 }
 
 

@@ -50,8 +50,9 @@ def enabled_regions(sess, home_region: str) -> list[str]:
 
 def tagged_in_region(sess, region: str, tags: dict[str, str]) -> list[Resource]:
     """Regional resources via the tagging API (RDS instances and snapshots, EC2 instances,
-    volumes and VPCs, ElastiCache, KMS, Secrets Manager, ...) plus EKS clusters listed
-    directly, so cluster coverage does not depend on the tagging API."""
+    volumes and VPCs, ElastiCache, KMS, Secrets Manager, ...) plus EKS clusters and AWS Backup
+    vaults and recovery points listed directly, so their coverage does not depend on the
+    tagging API."""
     filters = [{"Key": key, "Values": [value]} for key, value in tags.items()]
     found: dict[str, Resource] = {}
     paginator = client("resourcegroupstaggingapi", region, sess).get_paginator("get_resources")
@@ -71,7 +72,37 @@ def tagged_in_region(sess, region: str, tags: dict[str, str]) -> list[Resource]:
             if tags_match(cluster_tags, tags):
                 environment = cluster_tags.get("environment", "")
                 found[cluster["arn"]] = Resource(region, "eks:cluster", cluster["arn"], environment)
+    found |= {resource.arn: resource for resource in backups_in_region(sess, region, tags)}
     return list(found.values())
+
+
+def backups_in_region(sess, region: str, tags: dict[str, str]) -> list[Resource]:
+    """The project's AWS Backup vaults (listed directly) and every recovery point in them: a
+    copy of the data is where its vault is."""
+    backup = client("backup", region, sess)
+    found = []
+    for page in backup.get_paginator("list_backup_vaults").paginate():
+        for vault in page["BackupVaultList"]:
+            arn = vault["BackupVaultArn"]
+            vault_tags = backup.list_tags(ResourceArn=arn).get("Tags") or {}
+            if not tags_match(vault_tags, tags):
+                continue
+            environment = vault_tags.get("environment", "")
+            found.append(Resource(region, "backup:backup-vault", arn, environment))
+            if vault.get("NumberOfRecoveryPoints"):
+                found += recovery_points(backup, region, vault["BackupVaultName"], environment)
+    return found
+
+
+def recovery_points(backup, region: str, vault_name: str, environment: str = "") -> list[Resource]:
+    pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+        BackupVaultName=vault_name
+    )
+    return [
+        Resource(region, "backup:recovery-point", point["RecoveryPointArn"], environment)
+        for page in pages
+        for point in page["RecoveryPoints"]
+    ]
 
 
 def bucket_region(s3, bucket: str) -> str:

@@ -79,7 +79,7 @@ def _deploy_database(plan: Plan, keys: dict[str, str]) -> None:
             Tags=[{"Key": "project", "Value": "crm-platform"}],
         )
     for replica in (r for r in instances if r.get("replicateSourceDb")):
-        if replica.provider != plan.one("pulumi:providers:aws").urn:
+        if replica.provider != plan.named(f"aws-{plan.stack}").urn:
             continue  # a DR copy in another region: not an in-region replica
         rds.create_db_instance_read_replica(
             DBInstanceIdentifier=replica.get("identifier"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto.core.authorization import enable_iam_authentication
 
-from ops.residency import resource_kind
+from ops.aws import session
+from ops.residency import backups_in_region, recovery_points, resource_kind
 from tests.conftest import shipped
 from tests.ops.helpers import (
     ACCOUNT,
@@ -97,6 +99,12 @@ def secret(region: str) -> str:
     )["ARN"]
 
 
+def backup_vault(region: str) -> str:
+    return boto3.client("backup", region_name=region).create_backup_vault(
+        BackupVaultName="stray-vault", BackupVaultTags={"project": "crm-platform"}
+    )["BackupVaultArn"]
+
+
 def test_every_resource_type_outside_allow_list_is_a_violation(aws, cli):
     makers = [
         rds_instance,
@@ -108,6 +116,7 @@ def test_every_resource_type_outside_allow_list_is_a_violation(aws, cli):
         redis,
         kms,
         secret,
+        backup_vault,
     ]
     expected = {make.__name__: make("us-west-2") for make in makers}
 
@@ -161,6 +170,32 @@ def test_one_stack_is_audited_against_its_own_allow_list(aws, cli):
     assert prod.exit_code == 0 and "0 resources of 1 stack(s): prod" in flat(prod.output)
     other_tag = cli("residency-audit", "--tag", "project=billing")
     assert other_tag.exit_code == 0 and arn not in other_tag.output
+
+
+def test_recovery_points_are_located_in_their_vaults_region(aws):
+    """moto lists vaults but not recovery points: AWS Backup's answer comes from the Stubber."""
+    backup = boto3.client("backup", region_name="us-west-2")
+    point = f"arn:aws:rds:us-west-2:{ACCOUNT}:snapshot:awsbackup:job-1"
+    stubber = Stubber(backup)
+    stubber.add_response(
+        "list_recovery_points_by_backup_vault",
+        {"RecoveryPoints": [{"RecoveryPointArn": point}]},
+        {"BackupVaultName": "crm"},
+    )
+    with stubber:
+        (found,) = recovery_points(backup, "us-west-2", "crm")
+    assert (found.region, found.kind, found.arn) == ("us-west-2", "backup:recovery-point", point)
+
+
+def test_only_vaults_holding_recovery_points_are_listed_into(aws, monkeypatch):
+    listed = []
+    monkeypatch.setattr(
+        "ops.residency.recovery_points", lambda backup, region, name: listed.append(name) or []
+    )
+    backup_vault("eu-central-1")
+    found = backups_in_region(session(), "eu-central-1", {"project": "crm-platform"})
+    assert [resource.kind for resource in found] == ["backup:backup-vault"]
+    assert listed == []  # moto's vault holds no recovery point
 
 
 @pytest.mark.parametrize(
