@@ -36,6 +36,13 @@ EXIT_CODES = "Exit codes: 0 ok, 1 check/step failed or violations found, 2 usage
 WorkDir = Annotated[
     Path, typer.Option(help="Pulumi project directory (holds Pulumi.yaml).", file_okay=False)
 ]
+OutputsFile = Annotated[
+    Path | None,
+    typer.Option(
+        help="JSON from `pulumi stack output --json` instead of the Automation API.",
+        dir_okay=False,
+    ),
+]
 PulumiRoot = Annotated[
     Path | None,
     typer.Option(help="Directory holding bin/pulumi (default: pulumi on PATH).", file_okay=False),
@@ -120,13 +127,7 @@ def bootstrap_command(
 @_handled
 def verify_command(
     stack: StackName,
-    outputs_file: Annotated[
-        Path | None,
-        typer.Option(
-            help="JSON from `pulumi stack output --json` instead of the Automation API.",
-            dir_okay=False,
-        ),
-    ] = None,
+    outputs_file: OutputsFile = None,
     work_dir: WorkDir = Path("."),
     pulumi_root: PulumiRoot = None,
 ) -> None:
@@ -161,13 +162,7 @@ def _report(title: str, checks: list) -> None:
 @_handled
 def restore_drill_command(
     stack: Annotated[str, typer.Argument(help="Stack whose database is restored.")],
-    outputs_file: Annotated[
-        Path | None,
-        typer.Option(
-            help="JSON from `pulumi stack output --json` instead of the Automation API.",
-            dir_okay=False,
-        ),
-    ] = None,
+    outputs_file: OutputsFile = None,
     work_dir: WorkDir = Path("."),
     pulumi_root: PulumiRoot = None,
     wait_for_deletion: Annotated[

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..cluster.nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
+from .helm import pinned_release
 
 CHART = "cluster-autoscaler"
 CHART_VERSION = "9.59.0"  # kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0
@@ -61,15 +62,12 @@ def chart_values(
 
 def install(parent: pulumi.Resource, name: str, values: dict) -> k8s.helm.v3.Release:
     """The pinned chart as a Helm release that waits until the autoscaler runs."""
-    return k8s.helm.v3.Release(
+    return pinned_release(
+        parent,
         name,
-        name=CHART,
         chart=CHART,
         version=CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+        repository=CHART_REPOSITORY,
         namespace=NAMESPACE,
         values=values,
-        atomic=True,
-        max_history=5,
-        opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 from ..cluster.cluster import LOAD_BALANCER_CONTROLLER_ACCOUNT as SERVICE_ACCOUNT
 from ..cluster.cluster import LOAD_BALANCER_CONTROLLER_NAMESPACE as NAMESPACE
 from ..cluster.nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
+from .helm import pinned_release
 
 CHART = "aws-load-balancer-controller"
 CHART_VERSION = (
@@ -49,15 +50,12 @@ def install(
     values: dict,
 ) -> k8s.helm.v3.Release:
     """The pinned chart as a Helm release that waits until the controller is ready."""
-    return k8s.helm.v3.Release(
+    return pinned_release(
+        parent,
         name,
-        name=CHART,
         chart=CHART,
         version=CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+        repository=CHART_REPOSITORY,
         namespace=NAMESPACE,
         values=values,
-        atomic=True,
-        max_history=5,
-        opts=pulumi.ResourceOptions(parent=parent),
     )

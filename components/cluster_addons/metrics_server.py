@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..cluster.nodes import SYSTEM_NODE_SELECTOR, SYSTEM_TOLERATION
+from .helm import pinned_release
 
 CHART = "metrics-server"
 CHART_VERSION = "3.13.0"  # metrics-server v0.8.0
@@ -32,15 +33,12 @@ def install(
     name: str,
 ) -> k8s.helm.v3.Release:
     """The pinned chart as a Helm release that waits until the metrics API is served."""
-    return k8s.helm.v3.Release(
+    return pinned_release(
+        parent,
         name,
-        name=CHART,
         chart=CHART,
         version=CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+        repository=CHART_REPOSITORY,
         namespace=NAMESPACE,
         values=chart_values(),
-        atomic=True,
-        max_history=5,
-        opts=pulumi.ResourceOptions(parent=parent),
     )
