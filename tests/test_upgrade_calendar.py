@@ -76,3 +76,13 @@ def test_calendar_policies_get_the_settings_table() -> None:
 def test_waf_policy_is_mandatory_where_a_web_acl_is_configured(stack, level) -> None:
     settings = load_settings(stack, read_stack_config(stack))
     assert policy_config.policy_config_for(settings)["lb-waf"]["enforcementLevel"] == level
+
+
+def test_summary_shows_the_calendar_only_when_an_upgrade_is_due() -> None:
+    from stacks.offline.render import _calendar_needing_action
+
+    settings = load_settings("prod", read_stack_config("prod"))
+    due = {"upgradeCalendar": upgrade_calendar(settings, END - datetime.timedelta(days=5))}
+    calm = {"upgradeCalendar": upgrade_calendar(settings, END - datetime.timedelta(days=90))}
+    assert _calendar_needing_action(due) == [calendar_lines(due["upgradeCalendar"])]
+    assert _calendar_needing_action(calm) == []

@@ -179,6 +179,13 @@ def calendar_lines(calendar: dict[str, Any]) -> list[str]:
     )
 
 
+def _calendar_needing_action(document: dict[str, Any]) -> list[list[str]]:
+    """The calendar on the summary screen only when the version needs an upgrade (it is always
+    in --details and --json)."""
+    calendar = document.get("upgradeCalendar")
+    return [calendar_lines(calendar)] if calendar and calendar["status"] != "ok" else []
+
+
 def summary(document: dict[str, Any]) -> str:
     """One screen: header, counts, gate, capacity, estimates and the verdict line."""
     residency = document["residency"]
@@ -195,7 +202,7 @@ def summary(document: dict[str, Any]) -> str:
         _counts_table(document),
         _gate(document),
         _capacity(document),
-        *([calendar_lines(document["upgradeCalendar"])] if "upgradeCalendar" in document else []),
+        *_calendar_needing_action(document),
         _estimates(document),
         [
             "More: --details (resource tree) · --json (schemas/plan.schema.json) · --diagram FILE",
@@ -217,6 +224,8 @@ def details(document: dict[str, Any]) -> str:
         last = index == len(layers) - 1
         lines.append(f"{'└─' if last else '├─'} {layer}")
         _branch(children, layer, "   " if last else "│  ", lines)
+    if "upgradeCalendar" in document:
+        lines += ["", *calendar_lines(document["upgradeCalendar"])]
     lines += ["", "Findings"] if document["policies"]["findings"] else []
     for finding in document["policies"]["findings"]:
         head = f"  {finding['enforcement']} {finding['policy']} on {finding['resource'] or 'stack'}"
