@@ -343,11 +343,16 @@ class Network(pulumi.ComponentResource):
                                 "Action": [
                                     "logs:CreateLogStream",
                                     "logs:PutLogEvents",
-                                    "logs:DescribeLogGroups",
                                     "logs:DescribeLogStreams",
                                 ],
                                 "Resource": [arn, f"{arn}:*"],
-                            }
+                            },
+                            # Listing log groups takes no resource-level permission.
+                            {
+                                "Effect": "Allow",
+                                "Action": "logs:DescribeLogGroups",
+                                "Resource": "*",
+                            },
                         ],
                     }
                 )

@@ -1,10 +1,12 @@
 """The offline policy gate: the crm-guardrails pack evaluated on a synthesized plan, plus the
-fidelity check of every AWS input against botocore's models (`fidelity.py`).
+fidelity check of every AWS input against botocore's models (`fidelity.py`) and of every IAM
+document against AWS's IAM definitions (`iam_lint.py`).
 
 The same policy objects `pulumi preview --policy-pack policies` runs, fed with what the engine
 would send them (inputs, provider inputs, parents, dependencies). A value botocore's model
-rejects is a mandatory finding: AWS would refuse the call at `pulumi up`, so passing the gate
-with it would only move the failure to the deploy.
+rejects, or an IAM action, ARN or condition key AWS does not define, is a mandatory finding:
+AWS would refuse the call at `pulumi up` (or the grant would silently do nothing), so passing
+the gate with it would only move the failure to the deploy.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from policies.guardrails.offline import Finding, evaluate
 
-from . import fidelity
+from . import fidelity, iam_lint
 from .model import Plan, PlannedResource
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "")
@@ -54,6 +56,8 @@ class Review:
     findings: list[Finding]
     coverage: fidelity.Coverage
     """How many AWS inputs the fidelity check reached."""
+    iam: iam_lint.IamCoverage
+    """How many IAM documents were linted against AWS's IAM definitions."""
 
 
 def review(plan: Plan, policy_config: dict[str, Any]) -> Review:
@@ -62,10 +66,11 @@ def review(plan: Plan, policy_config: dict[str, Any]) -> Review:
     gated layer by layer, as the engine gates each layer's own preview."""
     layers = list(plan.layers.values()) or [plan]
     shapes = fidelity.check(plan)
+    iam_findings, iam_coverage = iam_lint.check(plan)
     findings = [finding for layer in layers for finding in _check_one(layer, policy_config)]
-    findings += shapes.findings
+    findings += [*shapes.findings, *iam_findings]
     findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity), f.policy, f.urn or ""))
-    return Review(findings, shapes.coverage)
+    return Review(findings, shapes.coverage, iam_coverage)
 
 
 def check(plan: Plan, policy_config: dict[str, Any]) -> list[Finding]:
