@@ -65,5 +65,10 @@ def elb_service_account(region: str) -> dict[str, Any]:
     return invoke("aws:elb/getServiceAccount:getServiceAccount", region)
 
 
+def service_principal(service: str, region: str) -> dict[str, Any]:
+    """The answer of aws.get_service_principal: `name`, regional `id`, `suffix`."""
+    return invoke("aws:index/getServicePrincipal:getServicePrincipal", region, serviceName=service)
+
+
 def urn_of(plan: Plan, type_token: str, name: str) -> str:
     return next(r.urn for r in plan.of_type(type_token) if r.name == name)

@@ -1,5 +1,6 @@
 """AWS facts the offline runtime and checks answer with, from machine-readable sources:
-botocore's partitions table."""
+botocore's partitions table, and the provider's service-principal suffixes
+(`data/service_principal_suffixes.json`, recording the provider source and commit)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import botocore
 
 BOTOCORE_DATA = Path(botocore.__file__).parent / "data"
+SERVICE_PRINCIPALS_FILE = Path(__file__).parent / "data" / "service_principal_suffixes.json"
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,16 @@ def partition_of(region: str) -> Partition:
 
 def partitions() -> list[Partition]:
     return [Partition(entry["id"], entry["outputs"]["dnsSuffix"]) for entry in _partitions()]
+
+
+@functools.cache
+def _service_principals() -> dict[str, Any]:
+    return json.loads(SERVICE_PRINCIPALS_FILE.read_text())
+
+
+def service_principal_suffix(service: str, region: str) -> str:
+    """The suffix of `service`'s principal in `region`, as aws.get_service_principal answers."""
+    partition = partition_of(region)
+    if service in _service_principals()["partitionSuffixServices"].get(partition.name, ()):
+        return partition.dns_suffix
+    return _service_principals()["otherwise"]

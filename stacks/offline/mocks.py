@@ -18,7 +18,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from .aws_data import partition_of
+from .aws_data import partition_of, service_principal_suffix
 from .model import SECRET_SIG_KEY, STACK_TYPE, PlannedResource, is_secret, unwrap
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the engine's marker value for secrets
@@ -290,6 +290,8 @@ class OfflineMocks(Mocks):
             account = elb_service_accounts()[region]
             arn = f"arn:{partition_of(region).name}:iam::{account}:root"
             return {"id": account, "arn": arn, "region": region}
+        if args.token == "aws:index/getServicePrincipal:getServicePrincipal":
+            return _service_principal(args.args["serviceName"], region)
         if args.token == "aws:kms/getKey:getKey":
             key = _uuid(str(args.args.get("keyId")))
             return {
@@ -310,6 +312,17 @@ class OfflineMocks(Mocks):
                 "sessionName": "",
             }
         return {}
+
+
+def _service_principal(service: str, region: str) -> dict[str, Any]:
+    suffix = service_principal_suffix(service, region)
+    return {
+        "id": f"{service}.{region}.{suffix}",
+        "name": f"{service}.{suffix}",
+        "suffix": suffix,
+        "region": region,
+        "serviceName": service,
+    }
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")

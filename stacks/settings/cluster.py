@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Annotated, Literal
@@ -11,6 +12,7 @@ from pydantic import AfterValidator, Field, computed_field, model_validator
 from .base import Section, int_range
 from .errors import FieldError
 from .network import Cidr
+from .regions import known_partitions
 
 # Versions in EKS standard support on 2026-11-26 (AWS release calendar): 1.35 until 2027-03-27,
 # 1.36 until 14 months after its mid-2026 EKS release. 1.34 is left out: its standard support
@@ -19,7 +21,6 @@ from .network import Cidr
 # (components/cluster/addons.py).
 SUPPORTED_KUBERNETES_VERSIONS = ("1.35", "1.36")
 
-_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _INSTANCE_TYPE = re.compile(r"^([a-z]+)(\d+)([a-z0-9-]*)\.(\d*[a-z0-9]+)$")
 
 
@@ -32,10 +33,17 @@ def _check_version(value: str) -> str:
     return value
 
 
+@functools.cache
+def _role_arn() -> re.Pattern[str]:
+    """An IAM role ARN in any partition botocore knows."""
+    partitions = "|".join(re.escape(name) for name in known_partitions())
+    return re.compile(rf"^arn:({partitions}):iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}$")
+
+
 def _check_role_arn(value: str) -> str:
-    if not _ROLE_ARN.match(value):
+    if not _role_arn().match(value):
         raise ValueError(
-            "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/platform-admin"
+            "must be an IAM role ARN, e.g. arn:<partition>:iam::123456789012:role/platform-admin"
         )
     return value
 

@@ -28,6 +28,12 @@ JURISDICTIONS: dict[str, frozenset[str]] = {
 }  # fmt: skip
 
 
+@cache
+def known_partitions() -> tuple[str, ...]:
+    """`aws`, `aws-cn`, `aws-us-gov`, `aws-eusc`…: every partition botocore knows about."""
+    return tuple(botocore.session.get_session().get_available_partitions())
+
+
 def _regions_of(service: str) -> frozenset[str]:
     """Regions of every AWS partition where botocore knows an endpoint of `service`."""
     session = botocore.session.get_session()
