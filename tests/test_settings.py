@@ -137,7 +137,7 @@ BAD_INPUTS = [
     (
         {"crm-platform:residency": '{"jurisdiction": "Mars"}'},
         "crm-platform:residency.jurisdiction: 'Mars' is not allowed; it must be 'EU', 'UK', "
-        "'CH', 'US', 'CA', 'AU', 'JP', 'IN' or 'BR'.",
+        "'CH', 'US', 'CA', 'AU', 'JP', 'IN', 'BR' or 'CN'.",
     ),
     (
         {"crm-platform:logging": '{"retentionDays": 10}'},

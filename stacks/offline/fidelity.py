@@ -32,10 +32,12 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies.guardrails.offline import Finding
 
+from .aws_data import partition_of, partitions
 from .fidelity_map import MAPPINGS, UNMAPPABLE, ApiMapping
 from .model import Plan, PlannedResource, is_secret
 
 POLICY = "aws-api-shape"
+PARTITION_POLICY = "aws-partition"
 SOURCE = f"botocore {botocore.__version__}"
 # Java-regex classes botocore's patterns use that Python's `re` lacks (each translation
 # accepts at least what the original accepts, so no valid value fails because of it).
@@ -412,9 +414,78 @@ def _aws_resources(plan: Plan) -> Iterator[PlannedResource]:
             yield resource
 
 
+_ARN = re.compile(r"arn:([a-z0-9-]+):")
+
+
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(input path, text) of every string in an input value, secrets included (never shown)."""
+    if is_secret(value):
+        yield from _strings(value["value"], path)
+    elif isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, path)
+
+
+def _regions(plan: Plan) -> tuple[dict[str, str], set[str]]:
+    """Region of each explicit AWS provider, and the partitions those regions are in."""
+    regions = {
+        r.urn: r.inputs["region"]
+        for r in plan.resources
+        if r.type == "pulumi:providers:aws" and isinstance(r.inputs.get("region"), str)
+    }
+    return regions, {partition_of(region).name for region in regions.values()}
+
+
+def partition_findings(plan: Plan) -> list[Finding]:
+    """An ARN of another partition in a resource's inputs (`arn:aws:` in an `aws-eusc` stack)
+    names something that cannot exist where the resource lives."""
+    known = {partition.name for partition in partitions()}
+    regions, stack_partitions = _regions(plan)
+    findings = []
+    for resource in plan.resources:
+        own = resource.inputs.get("region")
+        region = own if isinstance(own, str) else regions.get(resource.provider or "")
+        if region is not None:
+            expected = partition_of(region).name
+        elif len(stack_partitions) == 1:  # Kubernetes objects: the stack's partition
+            expected = next(iter(stack_partitions))
+        else:
+            continue
+        for path, text in _strings(resource.inputs):
+            found = _ARN.findall(text) if "arn:" in text else ()
+            wrong = sorted({p for p in found if p in known and p != expected})
+            if wrong:
+                findings.append(_partition_finding(resource, path, wrong, expected))
+    return findings
+
+
+def _partition_finding(
+    resource: PlannedResource, path: str, wrong: list[str], expected: str
+) -> Finding:
+    return Finding(
+        policy=PARTITION_POLICY,
+        severity="high",
+        enforcement="mandatory",
+        urn=resource.urn,
+        resource_type=resource.type,
+        resource_name=resource.name,
+        message=(
+            f"{resource.type} {resource.name!r}: input `{path}` holds an ARN of partition "
+            f"{', '.join(wrong)}, but the resource is in partition {expected}. Rule source: "
+            f"{SOURCE} partitions.json."
+        ),
+        remediation="Build ARNs with aws.get_partition (never a literal `arn:aws:`).",
+    )
+
+
 def check(plan: Plan) -> Report:
     """Findings (one per value AWS would reject) and the coverage of the check."""
-    coverage, findings = Coverage(), []
+    coverage, findings = Coverage(), partition_findings(plan)
     for resource in _aws_resources(plan):
         mapping = MAPPINGS.get(resource.type)
         if mapping is None:
