@@ -70,7 +70,9 @@ def test_the_cached_model_slice_keeps_botocore_rules() -> None:
 
 def _one(plan: Plan, type_token: str, path: str, value) -> Plan:
     """A plan holding one resource of the shipped plan with the input at `path` replaced."""
-    resource = plan.of_type(type_token)[0]
+    candidates = plan.of_type(type_token)
+    top = path.split(".")[0]
+    resource = next((r for r in candidates if top in r.inputs), candidates[0])
     inputs = copy.deepcopy(resource.inputs)
     *parents, last = path.split(".")
     node = inputs
@@ -105,6 +107,11 @@ WRONG_VALUES = [
     ("aws:kms/alias:Alias", "name", "alias/crm platform", "pattern"),
     ("aws:ec2/flowLog:FlowLog", "trafficType", "all", "enum"),
     ("aws:eks/nodeGroup:NodeGroup", "labels", {"crm-platform/pool": "x" * 64}, "length"),
+    ("aws:lb/loadBalancer:LoadBalancer", "loadBalancerType", "alb", "enum"),
+    ("aws:lb/listener:Listener", "defaultActions.0.redirect.statusCode", "301", "enum"),
+    ("aws:lb/targetGroup:TargetGroup", "healthCheck.interval", 500.0, "range"),
+    ("aws:codebuild/project:Project", "environment.computeType", "SMALL", "enum"),
+    ("aws:route53/record:Record", "aliases.0.evaluateTargetHealth", "yes", "boolean"),
 ]
 
 
@@ -127,7 +134,7 @@ def test_a_value_aws_would_reject_fails_with_resource_input_and_source(
 def test_the_unchanged_resources_pass_the_same_check() -> None:
     """The seeded cases above fail because of the seeded value, not the resource."""
     for type_token, _, _, _ in WRONG_VALUES:
-        plan = Plan(stack="prod", resources=[shipped("prod").of_type(type_token)[0]])
+        plan = Plan(stack="prod", resources=shipped("prod").of_type(type_token))
         assert fidelity.check(plan).findings == []
 
 

@@ -132,6 +132,12 @@ def test_web_identity_keys_are_known_only_in_a_federated_trust_policy() -> None:
             True,
         ),
         (
+            "arn:aws:logs:eu-central-1:1:log-group:/aws/codebuild/x:*",
+            "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:"
+            "${LogStreamName}",
+            True,
+        ),
+        (
             "arn:aws:iam::${aws:PrincipalAccount}:role/x",
             "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
             True,

@@ -242,6 +242,9 @@ class _Walk:
             if where in self.mapping.provider_only:
                 self.coverage.provider_only += 1
                 continue
+            if where in self.mapping.flattened and isinstance(item, dict):
+                self.members(item, where, None)
+                continue
             if where in self.mapping.renames:
                 target = resolve(self.mapping, self.mapping.renames[where])
             elif shape is None:
@@ -262,7 +265,10 @@ class _Walk:
             return
         body = shape.body
         kind = body["type"]
-        if kind == "structure":
+        if kind == "structure" and isinstance(value, list):
+            for item in value:  # a block Pulumi models as a one-item list
+                self.value(item, path, shape, secret=secret)
+        elif kind == "structure":
             if not isinstance(value, dict):
                 self._violate(path, shape, value, secret, "must be an object")
             else:
@@ -324,7 +330,7 @@ class _Walk:
             self._violate(path, shape, value, secret, "must be a boolean")
 
     def _string(self, value: Any, path: str, shape: _Shape, secret: bool) -> None:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if not isinstance(value, (str, int, float)):  # bools included: sent as true/false
             self._violate(path, shape, value, secret, "must be a string")
             return
         text = _text(value)
@@ -391,7 +397,10 @@ def _scalar_like(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    """How the provider serializes a scalar: engine doubles holding whole numbers as integers."""
+    """How the provider serializes a scalar into a string member: `true`/`false`, and engine
+    doubles holding whole numbers as integers."""
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -479,7 +488,7 @@ def _partition_finding(
             f"{', '.join(wrong)}, but the resource is in partition {expected}. Rule source: "
             f"{SOURCE} partitions.json."
         ),
-        remediation="Build ARNs with aws.get_partition (never a literal `arn:aws:`).",
+        remediation="Build ARNs with aws.get_partition (never a literal partition).",
     )
 
 

@@ -21,6 +21,8 @@ class ApiMapping:
     renames: Mapping[str, str] = field(default_factory=dict)
     provider_only: Mapping[str, str] = field(default_factory=dict)
     roots: tuple[str, ...] = ()
+    flattened: tuple[str, ...] = ()
+    """Pulumi blocks whose fields the API takes as separate members (each one renamed)."""
     instead_when_set: tuple[str, ApiMapping] | None = None
     """(input, mapping): use that mapping when the input is set (a replica's own operation)."""
 
@@ -367,6 +369,76 @@ MAPPINGS: dict[str, ApiMapping] = {
             "aliases.name": "ChangeBatch.Changes.ResourceRecordSet.AliasTarget.DNSName",
         },
         {"allowOverwrite": "the provider UPSERTs instead of CREATE"},
+    ),
+}
+
+_LB_ATTRIBUTE = "ModifyLoadBalancerAttributes:Attributes.Value"
+_TG_ATTRIBUTE = "ModifyTargetGroupAttributes:Attributes.Value"
+MAPPINGS |= {
+    # Elastic Load Balancing v2 (the platform edge)
+    "aws:lb/loadBalancer:LoadBalancer": ApiMapping(
+        "elbv2",
+        ("CreateLoadBalancer", "ModifyLoadBalancerAttributes"),
+        {
+            "loadBalancerType": "Type",
+            # Attributes are key/value strings: their values are checked as such.
+            **{
+                key: _LB_ATTRIBUTE
+                for key in (
+                    "dropInvalidHeaderFields",
+                    "idleTimeout",
+                    "enableDeletionProtection",
+                    "desyncMitigationMode",
+                    "accessLogs.enabled",
+                    "accessLogs.bucket",
+                    "accessLogs.prefix",
+                    "enableHttp2",
+                    "preserveHostHeader",
+                    "xffHeaderProcessingMode",
+                )
+            },
+        },
+        {**REGION, "internal": "becomes Scheme (internal or internet-facing)"},
+        flattened=("accessLogs",),
+    ),
+    "aws:lb/listener:Listener": ApiMapping(
+        "elbv2",
+        ("CreateListener",),
+        {
+            "certificateArn": "Certificates.CertificateArn",
+            "defaultActions.redirect": "DefaultActions.RedirectConfig",
+            "defaultActions.forward": "DefaultActions.ForwardConfig",
+            "defaultActions.fixedResponse": "DefaultActions.FixedResponseConfig",
+        },
+        REGION,
+    ),
+    "aws:lb/targetGroup:TargetGroup": ApiMapping(
+        "elbv2",
+        ("CreateTargetGroup", "ModifyTargetGroupAttributes"),
+        {
+            "healthCheck.path": "HealthCheckPath",
+            "healthCheck.port": "HealthCheckPort",
+            "healthCheck.protocol": "HealthCheckProtocol",
+            "healthCheck.enabled": "HealthCheckEnabled",
+            "healthCheck.interval": "HealthCheckIntervalSeconds",
+            "healthCheck.timeout": "HealthCheckTimeoutSeconds",
+            "healthCheck.healthyThreshold": "HealthyThresholdCount",
+            "healthCheck.unhealthyThreshold": "UnhealthyThresholdCount",
+            "healthCheck.matcher": "Matcher.HttpCode",
+            "deregistrationDelay": _TG_ATTRIBUTE,
+        },
+        REGION,
+        flattened=("healthCheck",),
+    ),
+    # CodeBuild (the in-VPC deploy runner) and its GitHub connection
+    "aws:codebuild/project:Project": ApiMapping(
+        "codebuild",
+        ("CreateProject",),
+        {"buildTimeout": "timeoutInMinutes", "queuedTimeout": "queuedTimeoutInMinutes"},
+        REGION,
+    ),
+    "aws:codeconnections/connection:Connection": ApiMapping(
+        "codeconnections", ("CreateConnection",), {"name": "ConnectionName"}, REGION
     ),
 }
 

@@ -137,7 +137,8 @@ def _glob(text: str) -> re.Pattern[str]:
 
 # -- ARN matching: does a policy's resource (with `*`, `?`, `${…}`) overlap a resource type's
 # ARN format (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`)? ------------------------
-_STAR, _ONE, _VAR, _TAIL = object(), object(), object(), object()
+_STAR, _ONE, _VAR, _NAME, _TAIL = object(), object(), object(), object(), object()
+_EXCLUDED = {_VAR: (":",), _NAME: (":", "/"), _TAIL: ()}
 
 
 def _resource_tokens(arn: str) -> tuple[Any, ...]:
@@ -146,16 +147,18 @@ def _resource_tokens(arn: str) -> tuple[Any, ...]:
 
 
 def _format_tokens(arn_format: str) -> tuple[Any, ...]:
-    """A variable matches one or more characters but `:` and `/`; the last one may hold both
-    (paths, object keys, `log-group:name:*`) unless it is a bucket name (no `/` in S3 names)."""
+    """A variable matches one or more characters but `:` (log group names and paths hold
+    `/`); the last one anything (`log-group:name:*`); a bucket name neither `:` nor `/`."""
     tokens: list[Any] = []
     parts = re.split(r"(\$\{[^}]+\})", arn_format)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1 or (index == len(parts) - 2 and not parts[-1])
-        if not part.startswith("${"):
-            tokens.extend(part)
+        if part == "${BucketName}":
+            tokens.append(_NAME)
+        elif part.startswith("${"):
+            tokens.append(_TAIL if last else _VAR)
         else:
-            tokens.append(_TAIL if last and part != "${BucketName}" else _VAR)
+            tokens.extend(part)
     return tuple(tokens)
 
 
@@ -173,8 +176,8 @@ def arn_matches(resource: str, arn_format: str) -> bool:
             # ARN segments before the resource are matched one by one (IAM User Guide, ARNs).
             crosses = right == ":" and a[:i].count(":") < 5
             return overlap(i + 1, j) or (not crosses and overlap(i, j + 1))
-        if right in (_VAR, _TAIL):
-            if right is _VAR and left in (":", "/"):
+        if right in _EXCLUDED:
+            if left in _EXCLUDED[right]:
                 return False
             return overlap(i + 1, j + 1) or overlap(i + 1, j)
         return (left is _ONE or left == right) and overlap(i + 1, j + 1)
