@@ -1,4 +1,4 @@
-"""Issue 15's deploy-breakers, re-introduced: the checks built on AWS's own sources catch them.
+"""Issue 15's three deploy-breakers, re-introduced: the checks catch each one.
 
 The ELB log-delivery account: a mistyped literal passed every test that compared the code with
 its own table. The principal now comes from the provider's aws.elb.get_service_account, which
@@ -13,9 +13,13 @@ import json
 
 import pytest
 
+from policies.guardrails.offline import Finding
 from stacks.offline import Plan
+from stacks.offline.gate import check
+from stacks.policy_config import policy_config_for
+from stacks.settings import load_settings
 from tests.conftest import shipped
-from tests.support import elb_service_account
+from tests.support import elb_service_account, stack_config
 
 SID = "LoadBalancerLogDelivery"
 
@@ -68,3 +72,37 @@ def test_a_mistyped_elb_account_is_caught() -> None:
 def test_a_region_without_an_elb_account_fails_the_invoke_like_the_provider() -> None:
     with pytest.raises(ValueError, match="Unknown region"):
         elb_service_account("eu-south-2")
+
+
+def _policy_config() -> dict:
+    return policy_config_for(load_settings("prod", stack_config("prod")))
+
+
+def _findings(plan: Plan, policy: str) -> list[Finding]:
+    return [f for f in check(plan, _policy_config()) if f.policy == policy]
+
+
+def test_a_replica_of_a_source_whose_password_rds_manages_is_caught() -> None:
+    """RDS refuses to create read replicas of such a source (RDS User Guide, "Limitations for
+    Secrets Manager integration")."""
+    platform = shipped("prod").layers["platform"]
+    primary = next(
+        r for r in platform.of_type("aws:rds/instance:Instance") if not r.get("replicateSourceDb")
+    )
+    managed = dataclasses.replace(
+        primary, inputs={**primary.inputs, "manageMasterUserPassword": True}
+    )
+    resources = [managed if r is primary else r for r in platform.resources]
+    plan = Plan(stack="prod", resources=resources)
+    found = _findings(plan, "rds-replica-of-managed-password-source")
+    assert found and all(f.blocking and primary.name in f.message for f in found)
+
+
+def test_kubernetes_objects_deployed_with_a_private_only_cluster_are_caught() -> None:
+    """One program creating the private-API cluster and deploying to it cannot reach the API
+    from a GitHub-hosted runner; the two layers exist to avoid that. (The stack's policy config
+    still demotes this rule to advisory until issue 10 is closed.)"""
+    prod = shipped("prod")
+    assert _findings(prod.layers["platform"], "eks-private-api-deploy-path") == []
+    single = Plan(stack="prod", resources=list(prod.resources))  # both layers as one program
+    assert _findings(single, "eks-private-api-deploy-path")
