@@ -84,7 +84,8 @@ def _findings(plan: Plan, policy: str) -> list[Finding]:
 
 def test_a_replica_of_a_source_whose_password_rds_manages_is_caught() -> None:
     """RDS refuses to create read replicas of such a source (RDS User Guide, "Limitations for
-    Secrets Manager integration")."""
+    Secrets Manager integration"). (The stack's policy config demotes the rule to advisory
+    until issue 11 gives the stack its own master secret.)"""
     platform = shipped("prod").layers["platform"]
     primary = next(
         r for r in platform.of_type("aws:rds/instance:Instance") if not r.get("replicateSourceDb")
@@ -95,7 +96,7 @@ def test_a_replica_of_a_source_whose_password_rds_manages_is_caught() -> None:
     resources = [managed if r is primary else r for r in platform.resources]
     plan = Plan(stack="prod", resources=resources)
     found = _findings(plan, "rds-replica-of-managed-password-source")
-    assert found and all(f.blocking and primary.name in f.message for f in found)
+    assert found and all(primary.name in f.message for f in found)
 
 
 def test_kubernetes_objects_deployed_with_a_private_only_cluster_are_caught() -> None:

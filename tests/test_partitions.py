@@ -24,7 +24,6 @@ PARTITIONS = {
     # partition: (region, allowed regions, jurisdiction)
     "aws-eusc": ("eusc-de-east-1", ["eusc-de-east-1"], "EU"),
     "aws-us-gov": ("us-gov-west-1", ["us-gov-west-1", "us-gov-east-1"], "US"),
-    "aws-cn": ("cn-north-1", ["cn-north-1", "cn-northwest-1"], "CN"),
 }
 _plans: dict[str, tuple[Plan, dict]] = {}
 
@@ -109,18 +108,25 @@ def test_eusc_is_in_the_eu_and_sovereign_only_admits_nothing_else() -> None:
     assert "sovereign-cloud region" in str(refused.value) and "eusc-de-east-1" in str(refused.value)
 
 
+def test_china_is_refused_before_anything_registers_because_ses_is_missing() -> None:
+    """botocore's endpoints table lists no SES (`email`) endpoint in China: the CRM's mail
+    could not stay resident, so the stack is refused with a message, not a traceback."""
+    with pytest.raises(SettingsError) as refused:
+        load_settings("prod", _config("cn-north-1", ["cn-north-1", "cn-northwest-1"], "CN"))
+    assert "aws:region: 'cn-north-1'" in str(refused.value) and "SES" in str(refused.value)
+
+
 def test_a_region_without_a_service_the_stack_uses_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """botocore lists WAF in no ISO-West region; a service missing in the stack's region stops
     the settings before anything registers."""
     assert region_data.missing_services("us-iso-west-1", {"wafv2": "WAF"}) == ["WAF"]
-    monkeypatch.setitem(region_data.REQUIRED_SERVICES, "wafv2", "WAF")
-    monkeypatch.setitem(region_data.JURISDICTIONS, "US", frozenset({"us-iso-west-1"}))
+    monkeypatch.setitem(region_data.REQUIRED_SERVICES, "no-such-service", "Imaginary")
     with pytest.raises(SettingsError) as refused:
-        load_settings("prod", _config("us-iso-west-1", ["us-iso-west-1"], "US"))
-    assert "aws:region: 'us-iso-west-1'" in str(refused.value)
-    assert "lists no endpoint there for WAF" in str(refused.value)
+        load_settings("prod", stack_config("prod"))
+    assert "aws:region: 'eu-central-1'" in str(refused.value)
+    assert "lists no endpoint there for Imaginary" in str(refused.value)
 
 
 def test_the_pack_accepts_every_region_botocore_knows() -> None:

@@ -62,7 +62,7 @@ BAD_INPUTS = [
     (
         {"crm-platform:residency": "EU"},
         "crm-platform:residency: 'EU' is not allowed; it must be a mapping of keys to values "
-        "(allowedRegions, jurisdiction).",
+        "(allowedRegions, jurisdiction, sovereignOnly).",
     ),
     (
         {"crm-platform:residency": '{"allowedRegions": []}'},
@@ -82,7 +82,7 @@ BAD_INPUTS = [
     (
         {"aws:assumeRoles": '[{"roleArn": "arn:aws:iam::123456789012:user/x"}]'},
         "aws:assumeRoles.0.roleArn: 'arn:aws:iam::123456789012:user/x' is not allowed; it must "
-        "be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/platform-admin.",
+        "be an IAM role ARN, e.g. arn:<partition>:iam::123456789012:role/platform-admin.",
     ),
     (
         {

@@ -442,6 +442,42 @@ MAPPINGS |= {
     ),
 }
 
+MAPPINGS |= {
+    # IAM users (the SES SMTP sender) and Secrets Manager
+    "aws:iam/user:User": ApiMapping(
+        "iam",
+        ("CreateUser",),
+        {"name": "UserName"},
+        {"forceDestroy": "the provider deletes the user's keys and policies first"},
+    ),
+    "aws:iam/accessKey:AccessKey": ApiMapping("iam", ("CreateAccessKey",), {"user": "UserName"}),
+    "aws:iam/userPolicy:UserPolicy": ApiMapping(
+        "iam",
+        ("PutUserPolicy",),
+        {"policy": "PolicyDocument", "user": "UserName", "name": "PolicyName"},
+    ),
+    "aws:secretsmanager/secret:Secret": ApiMapping(
+        "secretsmanager",
+        ("CreateSecret",),
+        {},
+        {
+            **REGION,
+            "namePrefix": "the provider derives Name from it (checked as `name` then)",
+            "recoveryWindowInDays": "sent as DeleteSecret.RecoveryWindowInDays on delete",
+        },
+    ),
+    "aws:secretsmanager/secretVersion:SecretVersion": ApiMapping(
+        "secretsmanager", ("PutSecretValue",), {}, REGION
+    ),
+    # SES v2 (the CRM's mail)
+    "aws:sesv2/configurationSet:ConfigurationSet": ApiMapping(
+        "sesv2", ("CreateConfigurationSet",), {}, REGION
+    ),
+    "aws:sesv2/emailIdentity:EmailIdentity": ApiMapping(
+        "sesv2", ("CreateEmailIdentity",), {}, REGION
+    ),
+}
+
 # AWS types that call no API with their inputs (waiters), each with the reason.
 UNMAPPABLE: dict[str, str] = {
     "aws:acm/certificateValidation:CertificateValidation": (

@@ -36,6 +36,7 @@ DOCUMENTS = {
     "aws:iam/role:Role": ("assumeRolePolicy",),
     "aws:iam/rolePolicy:RolePolicy": ("policy",),
     "aws:iam/policy:Policy": ("policy",),
+    "aws:iam/userPolicy:UserPolicy": ("policy",),
     "aws:kms/key:Key": ("policy",),
     "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("policy",),

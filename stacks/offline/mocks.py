@@ -136,7 +136,7 @@ COMPUTED: dict[str, ComputedOutputs] = {
         _replication_group(inputs, region)
     ),
     "aws:sesv2/emailIdentity:EmailIdentity": lambda name, inputs, region: {
-        "arn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:identity/{inputs.get('emailIdentity')}",
+        "arn": _arn("ses", region, f"identity/{inputs.get('emailIdentity')}"),
         # Easy DKIM: SES answers three tokens, one CNAME record each.
         "dkimSigningAttributes": {
             **inputs.get("dkimSigningAttributes", {}),
@@ -144,8 +144,7 @@ COMPUTED: dict[str, ComputedOutputs] = {
         },
     },
     "aws:sesv2/configurationSet:ConfigurationSet": lambda name, inputs, region: {
-        "arn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:configuration-set/"
-        f"{inputs.get('configurationSetName')}"
+        "arn": _arn("ses", region, f"configuration-set/{inputs.get('configurationSetName')}")
     },
     "aws:iam/accessKey:AccessKey": lambda name, inputs, region: {
         "id": f"AKIA{_digest('key', name, length=16).upper()}",
@@ -156,7 +155,16 @@ COMPUTED: dict[str, ComputedOutputs] = {
         inputs.get("bucket") or f"{inputs.get('bucketPrefix', name)}{_digest(name, length=12)}",
         region,
     ),
+    "aws:secretsmanager/secret:Secret": lambda name, inputs, region: _secret(name, inputs, region),
 }
+
+
+def _secret(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """Secrets Manager appends six random characters to the name in the ARN (`secret:<name>-`
+    `<6>`), which IAM policies must match."""
+    secret_name = inputs.get("name") or f"{inputs.get('namePrefix', name)}{_digest(name)}"
+    arn = _arn("secretsmanager", region, f"secret:{secret_name}-{_digest('arn', name, length=6)}")
+    return {"id": arn, "arn": arn, "name": secret_name}
 
 
 def _bucket(bucket: str, region: str) -> dict[str, Any]:
