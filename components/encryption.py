@@ -72,6 +72,19 @@ class KeyPolicyNames:
     """Auto Scaling's principal, which names its service-linked role's path."""
 
 
+def key_policy_names(
+    region: str, parent: pulumi.Resource | None = None
+) -> pulumi.Output[KeyPolicyNames]:
+    """`KeyPolicyNames` from the provider's data sources (partition, service principals)."""
+    partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    return pulumi.Output.all(
+        partition.partition,
+        partition.dns_suffix,
+        regional_service_principal("logs", parent),
+        service_principal("autoscaling", parent),
+    ).apply(lambda v: KeyPolicyNames(v[0], region, v[1], v[2], v[3]))
+
+
 def key_policy(domain: KeyDomain, account_id: str, names: KeyPolicyNames) -> dict:
     """The key policy document for one domain.
 
@@ -164,13 +177,7 @@ class Encryption(pulumi.ComponentResource):
         super().__init__("crm-platform:security:Encryption", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke)
-        names = pulumi.Output.all(
-            partition.partition,
-            partition.dns_suffix,
-            regional_service_principal("logs", self),
-            service_principal("autoscaling", self),
-        ).apply(lambda v: KeyPolicyNames(v[0], args.region, v[1], v[2], v[3]))
+        names = key_policy_names(args.region, self)
         self.keys = {}
         for domain in args.domains:
             policy = pulumi.Output.all(account_id, names).apply(

@@ -9,13 +9,13 @@ import pulumi
 import pulumi_aws as aws
 
 
-def service_principal(service: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+def service_principal(service: str, parent: pulumi.Resource | None) -> pulumi.Output[str]:
     """The principal of `service` (`eks` → `eks.amazonaws.com`) in the stack's partition."""
     opts = pulumi.InvokeOutputOptions(parent=parent)
     return aws.get_service_principal_output(service_name=service, opts=opts).name
 
 
-def regional_service_principal(service: str, parent: pulumi.Resource) -> pulumi.Output[str]:
+def regional_service_principal(service: str, parent: pulumi.Resource | None) -> pulumi.Output[str]:
     """The regional form some key policies need (`logs.<region>.<suffix>`)."""
     opts = pulumi.InvokeOutputOptions(parent=parent)
     return aws.get_service_principal_output(service_name=service, opts=opts).id
