@@ -103,15 +103,24 @@ def _all_slices() -> dict[str, dict[str, Any]]:
 
 
 @functools.cache
+def _known_prefixes() -> frozenset[str] | None:
+    try:
+        return frozenset(json.loads((_cache_dir() / "_prefixes.json").read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+@functools.cache
 def service(prefix: str) -> dict[str, Any] | None:
     """The IAM definition of one service prefix (None: no such service)."""
-    directory = _cache_dir()
+    prefix = prefix.lower()
+    known = _known_prefixes()
+    if known is not None and prefix not in known:
+        return None
     try:
-        if prefix.lower() not in json.loads((directory / "_prefixes.json").read_text()):
-            return None
-        return json.loads((directory / f"{prefix.lower()}.json").read_text())
+        return json.loads((_cache_dir() / f"{prefix}.json").read_text())
     except (OSError, ValueError):
-        return _all_slices().get(prefix.lower())
+        return _all_slices().get(prefix)
 
 
 @functools.cache
