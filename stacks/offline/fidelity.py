@@ -376,18 +376,12 @@ class _Walk:
     def _violate(self, path: str, shape: _Shape, value: Any, secret: bool, rule: str) -> None:
         shown = "[secret]" if secret else repr(_text(value) if _scalar_like(value) else value)
         self.findings.append(
-            Finding(
-                policy=POLICY,
-                severity="high",
-                enforcement="mandatory",
-                urn=self.resource.urn,
-                resource_type=self.resource.type,
-                resource_name=self.resource.name,
-                message=(
-                    f"{self.resource.type} {self.resource.name!r}: input `{path}` = {shown[:200]} "
-                    f"{rule}; AWS would reject it. Rule source: {shape.source()}."
-                ),
-                remediation="Use a value the API accepts (see the botocore model named above).",
+            mandatory(
+                POLICY,
+                self.resource,
+                f"input `{path}` = {shown[:200]} {rule}; AWS would reject it. Rule source: "
+                f"{shape.source()}.",
+                "Use a value the API accepts (see the botocore model named above).",
             )
         )
 
@@ -476,19 +470,26 @@ def partition_findings(plan: Plan) -> list[Finding]:
 def _partition_finding(
     resource: PlannedResource, path: str, wrong: list[str], expected: str
 ) -> Finding:
+    return mandatory(
+        PARTITION_POLICY,
+        resource,
+        f"input `{path}` holds an ARN of partition {', '.join(wrong)}, but the resource is in "
+        f"partition {expected}. Rule source: {SOURCE} partitions.json.",
+        "Build ARNs with aws.get_partition (never a literal partition).",
+    )
+
+
+def mandatory(policy: str, resource: PlannedResource, problem: str, remediation: str) -> Finding:
+    """A blocking finding on `resource`: what AWS would refuse, and where the rule comes from."""
     return Finding(
-        policy=PARTITION_POLICY,
+        policy=policy,
         severity="high",
         enforcement="mandatory",
         urn=resource.urn,
         resource_type=resource.type,
         resource_name=resource.name,
-        message=(
-            f"{resource.type} {resource.name!r}: input `{path}` holds an ARN of partition "
-            f"{', '.join(wrong)}, but the resource is in partition {expected}. Rule source: "
-            f"{SOURCE} partitions.json."
-        ),
-        remediation="Build ARNs with aws.get_partition (never a literal partition).",
+        message=f"{resource.type} {resource.name!r}: {problem}",
+        remediation=remediation,
     )
 
 

@@ -25,6 +25,7 @@ from pulumi.output import Unknown
 
 from policies.guardrails.offline import Finding
 
+from .fidelity import mandatory
 from .model import Plan, PlannedResource, unwrap
 
 POLICY = "aws-iam-definitions"
@@ -332,19 +333,12 @@ class _Lint:
 
     def fail(self, statement: _Statement, problem: str) -> None:
         self.findings.append(
-            Finding(
-                policy=POLICY,
-                severity="high",
-                enforcement="mandatory",
-                urn=self.resource.urn,
-                resource_type=self.resource.type,
-                resource_name=self.resource.name,
-                message=(
-                    f"{self.resource.type} {self.resource.name!r}: `{self.prop}` statement "
-                    f"{statement.index}: {problem}. Rule source: {SOURCE}."
-                ),
-                remediation="Use the action, ARN format and condition keys the Service "
-                "Authorization Reference lists for the service.",
+            mandatory(
+                POLICY,
+                self.resource,
+                f"`{self.prop}` statement {statement.index}: {problem}. Rule source: {SOURCE}.",
+                "Use the action, ARN format and condition keys the Service Authorization "
+                "Reference lists for the service.",
             )
         )
 
