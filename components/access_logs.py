@@ -9,10 +9,12 @@ import pulumi
 import pulumi_aws as aws
 
 from .buckets import deny_insecure_transport, lock_down
+from .iam import service_principal
 
-LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing"
 """Who delivers ALB logs in regions opened since August 2022 (AWS docs, "Enable access logs
-for your Application Load Balancer"); older regions deliver from a regional ELB account."""
+for your Application Load Balancer"); older regions deliver from a regional ELB account. Its
+principal's name comes from `aws.get_service_principal`."""
 LOG_PREFIX = "crm"
 S3_ACCESS_LOG_PREFIX = "s3-access"
 
@@ -30,10 +32,17 @@ class AccessLogBucketArgs:
     """Pulumi `protect` on the bucket (access logs are audit evidence)."""
 
 
-def delivery_policy(bucket_arn: str, account_id: str, elb_account_arn: str | None) -> dict:
+def delivery_policy(
+    bucket_arn: str,
+    account_id: str,
+    elb_account_arn: str | None,
+    log_delivery: str,
+    s3_logging: str,
+) -> dict:
     """Only ELB and S3 log delivery may write, each under its own prefix and only for this
-    account; nothing without TLS."""
-    principal = {"AWS": elb_account_arn} if elb_account_arn else {"Service": LOG_DELIVERY_SERVICE}
+    account; nothing without TLS. `log_delivery`, `s3_logging`: the service principals of ELB
+    log delivery and of S3 server access logging in the stack's partition."""
+    principal = {"AWS": elb_account_arn} if elb_account_arn else {"Service": log_delivery}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -48,7 +57,7 @@ def delivery_policy(bucket_arn: str, account_id: str, elb_account_arn: str | Non
             {
                 "Sid": "S3ServerAccessLogDelivery",
                 "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Principal": {"Service": s3_logging},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/{S3_ACCESS_LOG_PREFIX}/*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
@@ -90,9 +99,13 @@ class AccessLogBucket(pulumi.ComponentResource):
                     "noncurrent_version_expiration": {"noncurrent_days": 7},
                 }
             ],
-            policy=pulumi.Output.all(self.bucket.arn, account_id, args.elb_account_arn).apply(
-                lambda values: json.dumps(delivery_policy(*values))
-            ),
+            policy=pulumi.Output.all(
+                self.bucket.arn,
+                account_id,
+                args.elb_account_arn,
+                service_principal(LOG_DELIVERY_SERVICE, self),
+                service_principal("logging.s3", self),
+            ).apply(lambda values: json.dumps(delivery_policy(*values))),
         )
         # Handed out only once the bucket accepts deliveries: ELB checks that it may write
         # when access logging is turned on, and refuses otherwise.

@@ -4,14 +4,13 @@ hard to delete."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from .iam import service_trust
+from .iam import service_trust_json
 from .security_groups import clients_only
 
 ENGINE = "postgres"
@@ -261,9 +260,7 @@ class Database(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-monitoring",
             description="RDS Enhanced Monitoring of the CRM database",
-            assume_role_policy=account_id.apply(
-                lambda account: json.dumps(service_trust("monitoring.rds.amazonaws.com", account))
-            ),
+            assume_role_policy=service_trust_json("monitoring.rds", self, account_id),
             opts=pulumi.ResourceOptions(parent=self),
         )
         attachment = aws.iam.RolePolicyAttachment(

@@ -9,14 +9,13 @@ runner for that one job, in the private subnets, with this project's role.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from .iam import service_trust
+from .iam import service_principal, service_trust_json
 
 COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
 IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
@@ -71,7 +70,7 @@ class DeployRunner(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             name,
-            assume_role_policy=json.dumps(service_trust("codebuild.amazonaws.com")),
+            assume_role_policy=service_trust_json("codebuild", self),
             opts=child,
         )
         grant = aws.iam.RolePolicy(
@@ -168,7 +167,9 @@ class DeployRunner(pulumi.ComponentResource):
                     "Action": "ec2:CreateNetworkInterfacePermission",
                     "Resource": "*",
                     "Condition": {
-                        "StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}
+                        "StringEquals": {
+                            "ec2:AuthorizedService": service_principal("codebuild", self)
+                        }
                     },
                 },
                 {

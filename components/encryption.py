@@ -9,6 +9,8 @@ from enum import StrEnum
 import pulumi
 import pulumi_aws as aws
 
+from .iam import regional_service_principal, service_principal
+
 
 class KeyDomain(StrEnum):
     """Data domains that get their own key, so access to one never implies another."""
@@ -64,7 +66,33 @@ class EncryptionArgs:
     """Pulumi `protect`: refuse to delete the keys (data encrypted with them would be lost)."""
 
 
-def key_policy(domain: KeyDomain, account_id: str, partition: str, region: str) -> dict:
+@dataclass(frozen=True)
+class KeyPolicyNames:
+    """How the stack's partition names what key policies refer to (provider data sources)."""
+
+    partition: str
+    region: str
+    dns_suffix: str
+    logs_principal: str
+    """CloudWatch Logs' regional principal (`logs.<region>.<suffix>`)."""
+    autoscaling_principal: str
+    """Auto Scaling's principal, which names its service-linked role's path."""
+
+
+def key_policy_names(
+    region: str, parent: pulumi.Resource | None = None
+) -> pulumi.Output[KeyPolicyNames]:
+    """`KeyPolicyNames` from the provider's data sources (partition, service principals)."""
+    partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    return pulumi.Output.all(
+        partition.partition,
+        partition.dns_suffix,
+        regional_service_principal("logs", parent),
+        service_principal("autoscaling", parent),
+    ).apply(lambda v: KeyPolicyNames(v[0], region, v[1], v[2], v[3]))
+
+
+def key_policy(domain: KeyDomain, account_id: str, names: KeyPolicyNames) -> dict:
     """The key policy document for one domain.
 
     The account root keeps full control (so IAM policies apply and the key can never become
@@ -72,8 +100,9 @@ def key_policy(domain: KeyDomain, account_id: str, partition: str, region: str) 
     the Auto Scaling service-linked role (which launches EKS nodes with encrypted volumes) act
     as themselves, so they need explicit statements.
     """
+    partition, region = names.partition, names.region
     root = f"arn:{partition}:iam::{account_id}:root"
-    services = [f"{name}.{region}.amazonaws.com" for name in _VIA_SERVICES[domain]]
+    services = [f"{name}.{region}.{names.dns_suffix}" for name in _VIA_SERVICES[domain]]
     statements: list[dict] = [
         {
             "Sid": "AccountAdministration",
@@ -98,7 +127,7 @@ def key_policy(domain: KeyDomain, account_id: str, partition: str, region: str) 
             {
                 "Sid": "CloudWatchLogs",
                 "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Principal": {"Service": names.logs_principal},
                 "Action": _USE_ACTIONS,
                 "Resource": "*",
                 "Condition": {
@@ -126,7 +155,7 @@ def key_policy(domain: KeyDomain, account_id: str, partition: str, region: str) 
         # a missing principal is rejected.
         autoscaling_role = (
             f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
-            "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+            f"{names.autoscaling_principal}/AWSServiceRoleForAutoScaling"
         )
         on_behalf = {
             "StringEquals": {"kms:CallerAccount": account_id},
@@ -165,13 +194,11 @@ class Encryption(pulumi.ComponentResource):
         super().__init__("crm-platform:security:Encryption", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke).partition
+        names = key_policy_names(args.region, self)
         self.keys = {}
         for domain in args.domains:
-            policy = pulumi.Output.all(account_id, partition).apply(
-                lambda values, d=domain: json.dumps(
-                    key_policy(d, values[0], values[1], args.region)
-                )
+            policy = pulumi.Output.all(account_id, names).apply(
+                lambda values, d=domain: json.dumps(key_policy(d, *values))
             )
             key = aws.kms.Key(
                 f"{name}-{domain}",

@@ -10,7 +10,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from .iam import service_trust
+from .iam import service_trust_json
 
 NatStrategy = Literal["none", "single", "onePerAz", "regional"]
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs", "kms", "secretsmanager")
@@ -325,9 +325,7 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{self._name}-flow-logs",
-            assume_role_policy=account_id.apply(
-                lambda account: json.dumps(service_trust("vpc-flow-logs.amazonaws.com", account))
-            ),
+            assume_role_policy=service_trust_json("vpc-flow-logs", self, account_id),
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -343,11 +341,16 @@ class Network(pulumi.ComponentResource):
                                 "Action": [
                                     "logs:CreateLogStream",
                                     "logs:PutLogEvents",
-                                    "logs:DescribeLogGroups",
                                     "logs:DescribeLogStreams",
                                 ],
                                 "Resource": [arn, f"{arn}:*"],
-                            }
+                            },
+                            # Listing log groups takes no resource-level permission.
+                            {
+                                "Effect": "Allow",
+                                "Action": "logs:DescribeLogGroups",
+                                "Resource": "*",
+                            },
                         ],
                     }
                 )

@@ -8,8 +8,10 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.runtime.mocks import MockCallArgs
 
 from stacks.offline import Plan, synthesize, synthesize_stack
+from stacks.offline.mocks import OfflineMocks
 from stacks.settings import load_settings
 from stacks.stackfile import read_stack_config
 
@@ -51,6 +53,21 @@ def synth_component(
         build(pulumi.ResourceOptions(providers={"aws": provider}))
 
     return synthesize(component_program, stack="test", config={"aws:region": region})
+
+
+def invoke(token: str, region: str, **args: Any) -> dict[str, Any]:
+    """What the offline runtime answers for the data source `token` in `region`."""
+    call = MockCallArgs(token, {"region": region, **args}, "")
+    return OfflineMocks(default_region=region).call(call)
+
+
+def elb_service_account(region: str) -> dict[str, Any]:
+    return invoke("aws:elb/getServiceAccount:getServiceAccount", region)
+
+
+def service_principal(service: str, region: str) -> dict[str, Any]:
+    """The answer of aws.get_service_principal: `name`, regional `id`, `suffix`."""
+    return invoke("aws:index/getServicePrincipal:getServicePrincipal", region, serviceName=service)
 
 
 def urn_of(plan: Plan, type_token: str, name: str) -> str:

@@ -7,11 +7,16 @@ import json
 import pytest
 from pulumi.runtime.mocks import MockCallArgs
 
-from components.access_logs import AccessLogBucket, AccessLogBucketArgs, delivery_policy
+from components.access_logs import (
+    LOG_DELIVERY_SERVICE,
+    AccessLogBucket,
+    AccessLogBucketArgs,
+    delivery_policy,
+)
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from stacks.offline import Plan
 from stacks.offline.mocks import ELB_SERVICE_ACCOUNTS, OfflineMocks
-from tests.support import synth_component, synth_stack
+from tests.support import service_principal, synth_component, synth_stack
 
 ELB_ACCOUNT = "arn:aws:iam::111122223333:root"  # any account: the component passes it through
 
@@ -62,16 +67,19 @@ def test_only_log_delivery_may_write_and_only_over_tls(logs: Plan) -> None:
     assert elb["Principal"] == {"AWS": ELB_ACCOUNT}
     assert elb["Resource"].endswith("/crm/AWSLogs/123456789012/*")
     s3 = by_sid["S3ServerAccessLogDelivery"]
-    assert s3["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert s3["Principal"] == {"Service": service_principal("logging.s3", "eu-central-1")["name"]}
     assert s3["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     allowed = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
     assert {s["Action"] for s in allowed} == {"s3:PutObject"}
 
 
 def test_without_a_regional_account_the_service_principal_delivers() -> None:
-    statements = delivery_policy("arn:aws:s3:::b", "111122223333", None)["Statement"]
+    delivery = service_principal(LOG_DELIVERY_SERVICE, "eu-south-2")["name"]
+    statements = delivery_policy("arn:aws:s3:::b", "111122223333", None, delivery, "s3")[
+        "Statement"
+    ]
     elb = next(s for s in statements if s["Sid"] == "LoadBalancerLogDelivery")
-    assert elb["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    assert elb["Principal"] == {"Service": delivery}
 
 
 def _log_delivery_principal(plan: Plan) -> dict:
@@ -107,9 +115,8 @@ def test_a_region_the_data_source_does_not_know_uses_the_service_principal() -> 
             "residency": {"allowedRegions": ["eu-south-2", "eu-west-1"]},
         },
     )
-    assert _log_delivery_principal(plan) == {
-        "Service": "logdelivery.elasticloadbalancing.amazonaws.com"
-    }
+    delivery = service_principal(LOG_DELIVERY_SERVICE, "eu-south-2")["name"]
+    assert _log_delivery_principal(plan) == {"Service": delivery}
 
 
 def test_certificate_is_validated_through_the_zone_before_use() -> None:

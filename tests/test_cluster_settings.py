@@ -37,12 +37,13 @@ BAD_INPUTS = [
     (
         _cluster(adminRoleArns=["arn:aws:iam::123456789012:user/alice"]),
         "crm-platform:cluster.adminRoleArns.0: 'arn:aws:iam::123456789012:user/alice' is not "
-        "allowed; it must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/platform-admin.",
+        "allowed; it must be an IAM role ARN, e.g. "
+        "arn:<partition>:iam::123456789012:role/platform-admin.",
     ),
     (
         _cluster(adminRoleArns=["arn:aws:iam::12345:role/admin"]),
         "crm-platform:cluster.adminRoleArns.0: 'arn:aws:iam::12345:role/admin' is not allowed; "
-        "it must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/platform-admin.",
+        "it must be an IAM role ARN, e.g. arn:<partition>:iam::123456789012:role/platform-admin.",
     ),
     (
         _cluster(adminRoleArns=[ADMIN, ADMIN]),

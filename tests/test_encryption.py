@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from components.encryption import Encryption, EncryptionArgs, KeyDomain, key_policy
+from components.encryption import Encryption, EncryptionArgs, KeyDomain, KeyPolicyNames, key_policy
 from stacks.offline import Plan
-from tests.support import synth_component
+from tests.support import invoke, service_principal, synth_component
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
@@ -18,6 +18,18 @@ def _home(plan: Plan, type_token: str) -> list:
     """Resources of the stack's own `Encryption` (not a copy region's)."""
     home = f"{plan.stack}-keys"
     return [r for r in plan.of_type(type_token) if plan.top_component(r).name == home]
+
+
+def _names(region: str) -> KeyPolicyNames:
+    """What the component learns from the provider's data sources in `region`."""
+    partition = invoke("aws:index/getPartition:getPartition", region)
+    return KeyPolicyNames(
+        partition=partition["partition"],
+        region=region,
+        dns_suffix=partition["dnsSuffix"],
+        logs_principal=service_principal("logs", region)["id"],
+        autoscaling_principal=service_principal("autoscaling", region)["name"],
+    )
 
 
 def _key(plan: Plan, domain: str):
@@ -68,7 +80,7 @@ def test_cloudwatch_logs_may_use_only_the_logs_key(prod: Plan) -> None:
 
 @pytest.mark.parametrize("domain", list(KeyDomain))
 def test_policies_keep_the_account_in_control_and_never_open_the_key(domain: KeyDomain) -> None:
-    statements = key_policy(domain, "111122223333", "aws", "eu-west-1")["Statement"]
+    statements = key_policy(domain, "111122223333", _names("eu-west-1"))["Statement"]
     admin = statements[0]
     assert admin["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
     assert admin["Action"] == "kms:*"
@@ -76,13 +88,15 @@ def test_policies_keep_the_account_in_control_and_never_open_the_key(domain: Key
         if statement["Principal"].get("AWS") == "*":
             assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == "111122223333"
     via = statements[1]["Condition"]["StringEquals"]["kms:ViaService"]
-    assert all(service.endswith(".eu-west-1.amazonaws.com") for service in via)
+    suffix = invoke("aws:index/getPartition:getPartition", "eu-west-1")["dnsSuffix"]
+    assert all(service.endswith(f".eu-west-1.{suffix}") for service in via)
 
 
 def test_volume_key_lets_auto_scaling_launch_encrypted_nodes() -> None:
-    statements = key_policy(KeyDomain.VOLUMES, "111122223333", "aws", "eu-west-1")["Statement"]
+    names = _names("eu-west-1")
+    statements = key_policy(KeyDomain.VOLUMES, "111122223333", names)["Statement"]
     role = (
-        "arn:aws:iam::111122223333:role/aws-service-role/autoscaling.amazonaws.com/"
+        f"arn:aws:iam::111122223333:role/aws-service-role/{names.autoscaling_principal}/"
         "AWSServiceRoleForAutoScaling"
     )
     grants = [s for s in statements if s.get("Condition", {}).get("ArnEquals")]

@@ -63,7 +63,7 @@ BAD_INPUTS = [
     (
         {"crm-platform:residency": "EU"},
         "crm-platform:residency: 'EU' is not allowed; it must be a mapping of keys to values "
-        "(allowedRegions, jurisdiction).",
+        "(allowedRegions, jurisdiction, sovereignOnly).",
     ),
     (
         {"crm-platform:residency": '{"allowedRegions": []}'},
@@ -83,7 +83,7 @@ BAD_INPUTS = [
     (
         {"aws:assumeRoles": '[{"roleArn": "arn:aws:iam::123456789012:user/x"}]'},
         "aws:assumeRoles.0.roleArn: 'arn:aws:iam::123456789012:user/x' is not allowed; it must "
-        "be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/platform-admin.",
+        "be an IAM role ARN, e.g. arn:<partition>:iam::123456789012:role/platform-admin.",
     ),
     (
         {
@@ -138,7 +138,7 @@ BAD_INPUTS = [
     (
         {"crm-platform:residency": '{"jurisdiction": "Mars"}'},
         "crm-platform:residency.jurisdiction: 'Mars' is not allowed; it must be 'EU', 'UK', "
-        "'CH', 'US', 'CA', 'AU', 'JP', 'IN' or 'BR'.",
+        "'CH', 'US', 'CA', 'AU', 'JP', 'IN', 'BR' or 'CN'.",
     ),
     (
         {"crm-platform:logging": '{"retentionDays": 10}'},

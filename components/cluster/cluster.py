@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from ..iam import service_principal
 from . import addons, iam_policies
 from .identity import GrantedRole, service_account_role, service_role
 from .nodes import (
@@ -103,7 +104,10 @@ class Cluster(pulumi.ComponentResource):
         issuer = self.cluster.identities.apply(lambda found: found[0].oidcs[0].issuer)
         self._issuer_host = issuer.apply(lambda url: url.removeprefix("https://"))
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc", url=issuer, client_id_lists=[iam_policies.STS_AUDIENCE], opts=child
+            f"{name}-oidc",
+            url=issuer,
+            client_id_lists=[service_principal("sts", self)],
+            opts=child,
         )
         self._admins(args)
         for cidr in args.private_access_cidrs:
@@ -173,7 +177,7 @@ class Cluster(pulumi.ComponentResource):
         role = service_role(
             self,
             f"{self._prefix}-control-plane",
-            "eks.amazonaws.com",
+            "eks",
             ["AmazonEKSClusterPolicy"],
             self._partition,
         )
@@ -309,7 +313,7 @@ class Cluster(pulumi.ComponentResource):
         node_role = service_role(
             self,
             f"{self._prefix}-nodes",
-            "ec2.amazonaws.com",
+            "ec2",
             ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"],
             self._partition,
         )

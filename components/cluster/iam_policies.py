@@ -5,14 +5,14 @@ Plain functions returning dicts, so each document can be checked without synthes
 
 from __future__ import annotations
 
-STS_AUDIENCE = "sts.amazonaws.com"
 _VERSION = "2012-10-17"
 
 
 def service_account_trust(
-    oidc_provider_arn: str, issuer_host: str, namespace: str, service_account: str
+    oidc_provider_arn: str, issuer_host: str, namespace: str, service_account: str, audience: str
 ) -> dict:
-    """IRSA trust policy: only tokens of exactly one Kubernetes service account, issued for STS."""
+    """IRSA trust policy: only tokens of exactly one Kubernetes service account, issued for STS
+    (`audience`: STS's service principal in the partition)."""
     subject = f"system:serviceaccount:{namespace}:{service_account}"
     return {
         "Version": _VERSION,
@@ -24,7 +24,7 @@ def service_account_trust(
                 "Condition": {
                     "StringEquals": {
                         f"{issuer_host}:sub": subject,
-                        f"{issuer_host}:aud": STS_AUDIENCE,
+                        f"{issuer_host}:aud": audience,
                     }
                 },
             }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ..iam import service_trust
+from ..iam import service_principal, service_trust_json
 from . import iam_policies
 
 
@@ -33,10 +33,11 @@ def service_role(
     managed_policies: Sequence[str],
     partition: pulumi.Input[str],
 ) -> GrantedRole:
-    """A role an AWS service assumes, with exactly the AWS managed policies named."""
+    """A role an AWS service (`eks`, `ec2`) assumes, with exactly the AWS managed policies
+    named."""
     role = aws.iam.Role(
         name,
-        assume_role_policy=json.dumps(service_trust(service)),
+        assume_role_policy=service_trust_json(service, parent),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return GrantedRole(role, _attach(parent, name, role, managed_policies, partition))
@@ -58,9 +59,13 @@ def service_account_role(
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         name,
-        assume_role_policy=pulumi.Output.all(oidc_provider_arn, issuer_host).apply(
+        assume_role_policy=pulumi.Output.all(
+            oidc_provider_arn, issuer_host, service_principal("sts", parent)
+        ).apply(
             lambda values: json.dumps(
-                iam_policies.service_account_trust(values[0], values[1], namespace, service_account)
+                iam_policies.service_account_trust(
+                    values[0], values[1], namespace, service_account, audience=values[2]
+                )
             )
         ),
         tags={"kubernetes-service-account": f"{namespace}/{service_account}"},

@@ -13,18 +13,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption import KeyDomain, key_policy
+from components.encryption import KeyDomain, key_policy, key_policy_names
 from components.network import Network, NetworkArgs
 
 config = pulumi.Config()
 region = aws.config.region
 account = aws.get_caller_identity_output().account_id
-partition = aws.get_partition_output().partition
 flow_log_key = aws.kms.Key(
     "flow-logs",
     enable_key_rotation=True,
-    policy=pulumi.Output.all(account, partition).apply(
-        lambda ids: json.dumps(key_policy(KeyDomain.LOGS, ids[0], ids[1], region))
+    policy=pulumi.Output.all(account, key_policy_names(region)).apply(
+        lambda values: json.dumps(key_policy(KeyDomain.LOGS, *values))
     ),
 )
 network = Network(

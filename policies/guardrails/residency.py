@@ -82,7 +82,9 @@ GLOBAL_TYPES = frozenset(
     }
 )
 
-REGION_PATTERN = "^[a-z]{2}(-[a-z]+)+-[0-9]+$"
+# Every region of every partition (`eu-central-1`, `us-gov-west-1`, `us-isob-east-1`,
+# `eusc-de-east-1`); tests check it against botocore's partitions table.
+REGION_PATTERN = "^[a-z]{2,4}(-[a-z]+)+-[0-9]+$"
 ALLOWED_REGIONS = {
     "type": "array",
     "items": {"type": "string", "pattern": REGION_PATTERN},

@@ -18,6 +18,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
+from .aws_data import partition_of, service_principal_suffix
 from .model import SECRET_SIG_KEY, STACK_TYPE, PlannedResource, is_secret, unwrap
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # the engine's marker value for secrets
@@ -46,16 +47,32 @@ def _service(type_token: str) -> str:
     return type_token.split(":")[1].split("/")[0]
 
 
+def _arn(service: str, region: str, resource: str, *, scope: str | None = None) -> str:
+    """An ARN in the region's partition (`scope` "" for global services such as IAM)."""
+    where = region if scope is None else scope
+    return f"arn:{partition_of(region).name}:{service}:{where}:{ACCOUNT_ID}:{resource}"
+
+
+def _host(region: str, *labels: str) -> str:
+    """A service host name under the region's partition DNS suffix."""
+    return ".".join((*labels, partition_of(region).dns_suffix))
+
+
+def _zone_id_prefix(region: str) -> str:
+    """`eu-central-1` → `euc1` (the prefix of AZ ids and ElastiCache host names)."""
+    return "".join(part if len(part) <= 2 else part[0] for part in region.split("-"))
+
+
 # Extra computed outputs per resource type: (name, inputs, region) → outputs.
 ComputedOutputs = Callable[[str, dict[str, Any], str], dict[str, Any]]
 COMPUTED: dict[str, ComputedOutputs] = {
     "aws:kms/key:Key": lambda name, inputs, region: {
         "keyId": _uuid(name),
-        "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{_uuid(name)}",
+        "arn": _arn("kms", region, f"key/{_uuid(name)}"),
     },
     "aws:ec2/eip:Eip": lambda name, inputs, region: {"allocationId": f"eipalloc-{_digest(name)}"},
     "aws:acm/certificate:Certificate": lambda name, inputs, region: {
-        "arn": f"arn:aws:acm:{region}:{ACCOUNT_ID}:certificate/{_uuid(name)}",
+        "arn": _arn("acm", region, f"certificate/{_uuid(name)}"),
         "domainValidationOptions": [
             {
                 "domainName": inputs.get("domainName"),
@@ -67,7 +84,7 @@ COMPUTED: dict[str, ComputedOutputs] = {
     },
     "aws:route53/record:Record": lambda name, inputs, region: {"fqdn": inputs.get("name")},
     "aws:lb/loadBalancer:LoadBalancer": lambda name, inputs, region: {
-        "dnsName": f"{name[:20]}-{_digest(name, length=10)}.{region}.elb.amazonaws.com",
+        "dnsName": _host(region, f"{name[:20]}-{_digest(name, length=10)}", region, "elb"),
         "zoneId": f"Z{_digest('zone', region, length=13).upper()}",
         "arnSuffix": f"app/{name[:32]}/{_digest(name, length=16)}",
     },
@@ -80,21 +97,22 @@ COMPUTED: dict[str, ComputedOutputs] = {
     "kubernetes:networking.k8s.io/v1:Ingress": lambda name, inputs, region: {
         "status": {
             "loadBalancer": {
-                "ingress": [{"hostname": f"k8s-{_digest(name)}.{region}.elb.amazonaws.com"}]
+                "ingress": [{"hostname": _host(region, f"k8s-{_digest(name)}", region, "elb")}]
             }
         }
     },
     "aws:cloudwatch/logGroup:LogGroup": lambda name, inputs, region: {
-        "arn": f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
+        "arn": _arn("logs", region, f"log-group:{inputs.get('name', name)}")
     },
     "aws:eks/cluster:Cluster": lambda name, inputs, region: {
-        "endpoint": f"https://{_digest(name, length=32).upper()}.gr7.{region}.eks.amazonaws.com",
+        "endpoint": "https://"
+        + _host(region, _digest(name, length=32).upper(), "gr7", region, "eks"),
         "certificateAuthority": {"data": f"LS0tLS1CRUdJTi{_digest('ca', name, length=24)}"},
         "identities": [
             {
                 "oidcs": [
                     {
-                        "issuer": f"https://oidc.eks.{region}.amazonaws.com/id/"
+                        "issuer": f"https://{_host(region, 'oidc.eks', region)}/id/"
                         f"{_digest(name, length=32).upper()}"
                     }
                 ]
@@ -106,8 +124,12 @@ COMPUTED: dict[str, ComputedOutputs] = {
         },
     },
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda name, inputs, region: {
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/"
-        f"{str(inputs.get('url', name)).removeprefix('https://')}"
+        "arn": _arn(
+            "iam",
+            region,
+            f"oidc-provider/{str(inputs.get('url', name)).removeprefix('https://')}",
+            scope="",
+        )
     },
     "aws:ec2/launchTemplate:LaunchTemplate": lambda name, inputs, region: {
         "id": f"lt-{_digest(name, length=17)}",
@@ -118,7 +140,7 @@ COMPUTED: dict[str, ComputedOutputs] = {
         _replication_group(inputs, region)
     ),
     "aws:sesv2/emailIdentity:EmailIdentity": lambda name, inputs, region: {
-        "arn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:identity/{inputs.get('emailIdentity')}",
+        "arn": _arn("ses", region, f"identity/{inputs.get('emailIdentity')}"),
         # Easy DKIM: SES answers three tokens, one CNAME record each.
         "dkimSigningAttributes": {
             **inputs.get("dkimSigningAttributes", {}),
@@ -126,8 +148,7 @@ COMPUTED: dict[str, ComputedOutputs] = {
         },
     },
     "aws:sesv2/configurationSet:ConfigurationSet": lambda name, inputs, region: {
-        "arn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:configuration-set/"
-        f"{inputs.get('configurationSetName')}"
+        "arn": _arn("ses", region, f"configuration-set/{inputs.get('configurationSetName')}")
     },
     "aws:iam/accessKey:AccessKey": lambda name, inputs, region: {
         "id": f"AKIA{_digest('key', name, length=16).upper()}",
@@ -138,16 +159,25 @@ COMPUTED: dict[str, ComputedOutputs] = {
         inputs.get("bucket") or f"{inputs.get('bucketPrefix', name)}{_digest(name, length=12)}",
         region,
     ),
+    "aws:secretsmanager/secret:Secret": lambda name, inputs, region: _secret(name, inputs, region),
 }
+
+
+def _secret(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """Secrets Manager appends six random characters to the name in the ARN (`secret:<name>-`
+    `<6>`), which IAM policies must match."""
+    secret_name = inputs.get("name") or f"{inputs.get('namePrefix', name)}{_digest(name)}"
+    arn = _arn("secretsmanager", region, f"secret:{secret_name}-{_digest('arn', name, length=6)}")
+    return {"id": arn, "arn": arn, "name": secret_name}
 
 
 def _bucket(bucket: str, region: str) -> dict[str, Any]:
     return {
         "id": bucket,
         "bucket": bucket,
-        "arn": f"arn:aws:s3:::{bucket}",
+        "arn": f"arn:{partition_of(region).name}:s3:::{bucket}",
         "region": region,
-        "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+        "bucketRegionalDomainName": _host(region, bucket, "s3", region),
     }
 
 
@@ -159,7 +189,7 @@ def _uuid(name: str) -> str:
 def _rds_instance(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """Endpoint, ARN (`:db:<identifier>`) and, with a managed password, the master secret."""
     identifier = inputs.get("identifier", name)
-    address = f"{identifier}.c{_digest(ACCOUNT_ID, region, length=11)}.{region}.rds.amazonaws.com"
+    address = _host(region, identifier, f"c{_digest(ACCOUNT_ID, region, length=11)}", region, "rds")
     port = int(inputs.get("port", 5432))
     resource_id = f"db-{_digest(name, length=26).upper()}"
     state: dict[str, Any] = {
@@ -168,13 +198,16 @@ def _rds_instance(name: str, inputs: dict[str, Any], region: str) -> dict[str, A
         "address": address,
         "port": port,
         "endpoint": f"{address}:{port}",
-        "arn": f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{identifier}",
+        "arn": _arn("rds", region, f"db:{identifier}"),
     }
     if inputs.get("manageMasterUserPassword"):
         state["masterUserSecrets"] = [
             {
-                "secretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:"
-                f"rds!db-{_uuid(name)}-{_digest('secret', name, length=6)}",
+                "secretArn": _arn(
+                    "secretsmanager",
+                    region,
+                    f"secret:rds!db-{_uuid(name)}-{_digest('secret', name, length=6)}",
+                ),
                 "kmsKeyId": inputs.get("masterUserSecretKmsKeyId"),
                 "secretStatus": "active",
             }
@@ -185,11 +218,11 @@ def _rds_instance(name: str, inputs: dict[str, Any], region: str) -> dict[str, A
 def _replication_group(inputs: dict[str, Any], region: str) -> dict[str, Any]:
     """ElastiCache endpoints: `master.`/`replica.<id>.<hash>.<region code>.cache.amazonaws.com`."""
     group_id = inputs["replicationGroupId"]
-    code = "".join(part if len(part) <= 2 else part[0] for part in region.split("-"))  # euc1
-    host = f"{group_id}.{_digest(group_id, length=6)}.{code}.cache.amazonaws.com"
+    code = _zone_id_prefix(region)
+    host = _host(region, group_id, _digest(group_id, length=6), code, "cache")
     return {
         "id": group_id,
-        "arn": f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:replicationgroup:{group_id}",
+        "arn": _arn("elasticache", region, f"replicationgroup:{group_id}"),
         "primaryEndpointAddress": f"master.{host}",
         "readerEndpointAddress": f"replica.{host}",
         "port": int(inputs.get("port", 6379)),
@@ -237,7 +270,7 @@ class OfflineMocks(Mocks):
         state = {
             "id": f"{args.name}-{_digest(args.typ, args.name)}",
             "name": physical,
-            "arn": f"arn:aws:{service}:{scope}:{ACCOUNT_ID}:{kind}/{physical}",
+            "arn": _arn(service, region, f"{kind}/{physical}", scope=scope),
             **args.inputs,
         }
         if args.typ in COMPUTED:
@@ -248,22 +281,37 @@ class OfflineMocks(Mocks):
         region = args.args.get("region") or self.default_region
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{region}{suffix}" for suffix in _ZONE_SUFFIXES]
-            return {"names": names, "zoneIds": [f"euc1-az{i + 1}" for i in range(len(names))]}
+            prefix = _zone_id_prefix(region)
+            return {"names": names, "zoneIds": [f"{prefix}-az{i + 1}" for i in range(len(names))]}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+                "arn": _arn("iam", region, "user/offline", scope=""),
                 "userId": "AIDAOFFLINE",
             }
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+            partition = partition_of(region)
+            return {
+                "id": partition.name,
+                "partition": partition.name,
+                "dnsSuffix": partition.dns_suffix,
+            }
         if args.token == "aws:elb/getServiceAccount:getServiceAccount":
+            if region not in elb_service_accounts():  # as the provider fails
+                raise ValueError(f"Unknown region ({region!r})")
             account = elb_service_accounts()[region]
-            return {"id": account, "arn": f"arn:aws:iam::{account}:root", "region": region}
+            arn = f"arn:{partition_of(region).name}:iam::{account}:root"
+            return {"id": account, "arn": arn, "region": region}
+        if args.token == "aws:index/getServicePrincipal:getServicePrincipal":
+            return _service_principal(args.args["serviceName"], region)
         if args.token == "aws:kms/getKey:getKey":
             key = _uuid(str(args.args.get("keyId")))
-            arn = f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key}"
-            return {"id": key, "keyId": key, "arn": arn, "enabled": True}
+            return {
+                "id": key,
+                "keyId": key,
+                "arn": _arn("kms", region, f"key/{key}"),
+                "enabled": True,
+            }
         if args.token == "aws:eks/getAddonVersion:getAddonVersion":
             # AWS's default version for the Kubernetes version cannot be known offline.
             return {**args.args, "id": args.args["addonName"], "version": "v0.0.0-offline"}
@@ -279,6 +327,17 @@ class OfflineMocks(Mocks):
                 "sessionName": "",
             }
         return {}
+
+
+def _service_principal(service: str, region: str) -> dict[str, Any]:
+    suffix = service_principal_suffix(service, region)
+    return {
+        "id": f"{service}.{region}.{suffix}",
+        "name": f"{service}.{suffix}",
+        "suffix": suffix,
+        "region": region,
+        "serviceName": service,
+    }
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from components.cluster import Cluster, ClusterArgs, NodePool
 from components.email import Email
 from components.encryption import Encryption, KeyDomain
-from components.iam import secret_reader_policy
+from components.iam import dns_suffix, secret_reader_policy
 from components.network import Network
 
 from ..settings import StackSettings
@@ -74,6 +74,7 @@ def build_cluster(
             namespace,
             SECRETS_SERVICE_ACCOUNT,
             secret_reader_policy(
+                dns_suffix(cluster),
                 (data.database.master_secret_arn, keys_.keys[KeyDomain.DATABASE].arn),
                 (email.secret_arn, keys_.keys[KeyDomain.EMAIL].arn),
             ),

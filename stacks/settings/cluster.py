@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Annotated, Literal
@@ -11,6 +12,7 @@ from pydantic import AfterValidator, Field, computed_field, model_validator
 from .base import Section, int_range
 from .errors import FieldError
 from .network import Cidr
+from .regions import known_partitions
 from .upgrade_calendar import END_OF_STANDARD_SUPPORT
 
 # Versions in EKS standard support, each with its end date and source (upgrade_calendar.py).
@@ -19,7 +21,6 @@ from .upgrade_calendar import END_OF_STANDARD_SUPPORT
 # together with its add-on pins (components/cluster/addons.py).
 SUPPORTED_KUBERNETES_VERSIONS = tuple(END_OF_STANDARD_SUPPORT)
 
-_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _INSTANCE_TYPE = re.compile(r"^([a-z]+)(\d+)([a-z0-9-]*)\.(\d*[a-z0-9]+)$")
 
 
@@ -32,10 +33,17 @@ def _check_version(value: str) -> str:
     return value
 
 
+@functools.cache
+def _role_arn() -> re.Pattern[str]:
+    """An IAM role ARN in any partition botocore knows."""
+    partitions = "|".join(re.escape(name) for name in known_partitions())
+    return re.compile(rf"^arn:({partitions}):iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}$")
+
+
 def _check_role_arn(value: str) -> str:
-    if not _ROLE_ARN.match(value):
+    if not _role_arn().match(value):
         raise ValueError(
-            "must be an IAM role ARN, e.g. arn:aws:iam::123456789012:role/platform-admin"
+            "must be an IAM role ARN, e.g. arn:<partition>:iam::123456789012:role/platform-admin"
         )
     return value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import botocore
 from pydantic import AfterValidator, Field, model_validator
 
 from .access import AwsAccessSettings
@@ -17,7 +18,7 @@ from .delivery import DeployRunnerSettings
 from .errors import FieldError
 from .network import NetworkSettings
 from .operations import AlarmSettings, BackupSettings, WafSettings, check_copy_region
-from .regions import email_regions
+from .regions import email_regions, missing_services
 from .residency import Region, ResidencySettings
 from .storage import StorageSettings
 
@@ -107,6 +108,21 @@ class StackSettings(Section):
                 "region",
                 self.region,
                 "must be a region where Amazon SES sends mail (the CRM's email stays resident)",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _services_exist_in_region(self) -> StackSettings:
+        """Refuse a region lacking a service the stack uses (botocore's endpoints table),
+        before anything is registered."""
+        optional = {"wafv2": "WAF"} if self.app.waf_web_acl_arn else {}
+        missing = missing_services(self.region, optional)
+        if missing:
+            raise FieldError(
+                "region",
+                self.region,
+                f"must offer every service the stack uses; botocore {botocore.__version__}'s "
+                f"endpoints table lists no endpoint there for {', '.join(missing)}",
             )
         return self
 

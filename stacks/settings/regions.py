@@ -7,6 +7,7 @@ new AWS region is recognised by upgrading boto3, not by editing this file.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import botocore.session
 
@@ -19,29 +20,86 @@ JURISDICTIONS: dict[str, frozenset[str]] = {
     ),
     "UK": frozenset({"eu-west-2"}),
     "CH": frozenset({"eu-central-2"}),
-    "US": frozenset({"us-east-1", "us-east-2", "us-west-1", "us-west-2"}),
+    "US": frozenset({"us-east-1", "us-east-2", "us-west-1", "us-west-2", "us-gov-east-1",
+                     "us-gov-west-1"}),
     "CA": frozenset({"ca-central-1", "ca-west-1"}),
     "AU": frozenset({"ap-southeast-2", "ap-southeast-4"}),
     "JP": frozenset({"ap-northeast-1", "ap-northeast-3"}),
     "IN": frozenset({"ap-south-1", "ap-south-2"}),
     "BR": frozenset({"sa-east-1"}),
+    "CN": frozenset({"cn-north-1", "cn-northwest-1"}),
 }  # fmt: skip
+# Endpoint prefixes (botocore endpoints.json) of the regional services every stack calls.
+REQUIRED_SERVICES: dict[str, str] = {
+    "ec2": "EC2 and VPC",
+    "eks": "EKS",
+    "rds": "RDS",
+    "elasticache": "ElastiCache",
+    "kms": "KMS",
+    "s3": "S3",
+    "logs": "CloudWatch Logs",
+    "elasticloadbalancing": "Elastic Load Balancing",
+    "acm": "Certificate Manager",
+    "sts": "STS",
+    "secretsmanager": "Secrets Manager",
+    "api.ecr": "ECR",
+}
 
 
-def _regions_of(service: str) -> frozenset[str]:
-    """Regions of every AWS partition where botocore knows an endpoint of `service`."""
-    session = botocore.session.get_session()
+@cache
+def _endpoints() -> dict[str, Any]:
+    return botocore.session.get_session().get_data("endpoints")
+
+
+@cache
+def known_partitions() -> tuple[str, ...]:
+    """`aws`, `aws-cn`, `aws-us-gov`, `aws-eusc`…: every partition botocore knows about."""
+    return tuple(partition["partition"] for partition in _endpoints()["partitions"])
+
+
+def _regions_of(prefix: str) -> frozenset[str]:
+    """Regions of every AWS partition where botocore's endpoints table lists `prefix`."""
     return frozenset(
         region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions(service, partition_name=partition)
+        for partition in _endpoints()["partitions"]
+        for region in partition["services"].get(prefix, {}).get("endpoints", {})
+        if region in partition["regions"]
     )
 
 
 @cache
 def known_regions() -> frozenset[str]:
     """Every region of every AWS partition botocore knows about."""
-    return _regions_of("ec2")
+    return frozenset(
+        region for partition in _endpoints()["partitions"] for region in partition["regions"]
+    )
+
+
+@cache
+def sovereign_regions() -> frozenset[str]:
+    """Regions botocore describes as part of a sovereign cloud (`eusc-de-east-1`)."""
+    return frozenset(
+        region
+        for partition in _endpoints()["partitions"]
+        for region, about in partition["regions"].items()
+        if "Sovereign" in about.get("description", "")
+    )
+
+
+def missing_services(region: str, optional: dict[str, str] | None = None) -> list[str]:
+    """Services the stack needs that botocore's endpoints table lists no endpoint for in
+    `region` (regional services only: the table lists no global-service endpoints, such as
+    IAM, in every partition)."""
+    needed = {**REQUIRED_SERVICES, **(optional or {})}
+    for partition in _endpoints()["partitions"]:
+        if region in partition["regions"]:
+            services = partition["services"]
+            return [
+                name
+                for prefix, name in needed.items()
+                if region not in services.get(prefix, {}).get("endpoints", {})
+            ]
+    return list(needed.values())
 
 
 def check_region(region: str) -> str:
@@ -54,4 +112,4 @@ def check_region(region: str) -> str:
 @cache
 def email_regions() -> frozenset[str]:
     """Regions where Amazon SES sends mail (botocore's `email` endpoints, any partition)."""
-    return _regions_of("ses")
+    return _regions_of("email")
