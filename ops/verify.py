@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from ops.aws import client, error_code, same_kms_key
 from ops.bootstrap import PUBLIC_ACCESS_BLOCK
+from ops.verify_database import check_database_access
 from stacks.settings import StackSettings
 from stacks.settings.database import DatabaseSettings
 
@@ -58,6 +59,7 @@ def run_checks(outputs: Mapping[str, Any], settings: StackSettings) -> list[Chec
         )
     ]
     checks += check_database(outputs, region, settings.database)
+    checks += check_database_access(outputs, region)
     checks += check_cluster(outputs, region, settings.cluster.kubernetes_version)
     checks += check_bucket(outputs, region)
     return checks

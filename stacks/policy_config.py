@@ -53,7 +53,6 @@ ADOPTING = {
     "backup-vault-lock": "issue 13: AWS Backup",
     "backup-selection-coverage": "issue 13: AWS Backup",
     "lb-waf": "issue 13: WAF on by default in prod",
-    "rds-replica-of-managed-password-source": "issue 11: a stack-owned master secret",
 }
 
 

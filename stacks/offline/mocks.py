@@ -73,6 +73,14 @@ COMPUTED: dict[str, ComputedOutputs] = {
     "random:index/randomPassword:RandomPassword": lambda name, inputs, region: {
         "result": _digest("password", name, length=int(inputs.get("length", 32)))
     },
+    "random:index/randomId:RandomId": lambda name, inputs, region: {
+        "hex": _digest("random-id", name, length=2 * int(inputs.get("byteLength", 4)))
+    },
+    "aws:secretsmanager/secret:Secret": lambda name, inputs, region: _secret(name, inputs, region),
+    "aws:secretsmanager/secretVersion:SecretVersion": lambda name, inputs, region: {
+        # A new value is a new version, as Secrets Manager answers.
+        "versionId": _uuid(f"{name}/{json.dumps(inputs.get('secretString'), default=str)}")
+    },
     "kubernetes:networking.k8s.io/v1:Ingress": lambda name, inputs, region: {
         "status": {
             "loadBalancer": {
@@ -176,6 +184,13 @@ def _rds_instance(name: str, inputs: dict[str, Any], region: str) -> dict[str, A
             }
         ]
     return state
+
+
+def _secret(name: str, inputs: dict[str, Any], region: str) -> dict[str, Any]:
+    """`name_prefix` + a suffix, and the ARN's own 6-character suffix."""
+    secret_name = inputs.get("name") or f"{inputs.get('namePrefix', name)}{_digest(name)}"
+    arn = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret_name}-{_digest(name)[:6]}"
+    return {"id": arn, "arn": arn, "name": secret_name}
 
 
 def _replication_group(inputs: dict[str, Any], region: str) -> dict[str, Any]:
