@@ -343,12 +343,14 @@ def test_server_drains_longer_than_the_target_group_deregisters(app: Plan) -> No
 
 
 def test_migration_failure_fails_the_update_and_a_rerun_replaces_the_job(app: Plan) -> None:
-    job = app.one("kubernetes:batch/v1:Job")
+    job = _migration(app)
     assert "pulumi.com/waitFor" not in (job.get("metadata.annotations") or {})
     assert job.create_timeout >= job.get("spec.activeDeadlineSeconds")
     assert job.delete_before_replace
-    rerun = _synth(migration_run=2, image_digest="sha256:" + "ab" * 32).one(
-        "kubernetes:batch/v1:Job"
+    rerun = _one(
+        _synth(migration_run=2, image_digest="sha256:" + "ab" * 32),
+        "Job",
+        "twenty-migrate-v2-42-5-abababababab-r2",
     )
     # Same logical resource under a new object name: Pulumi replaces the failed Job.
     assert rerun.urn == job.urn

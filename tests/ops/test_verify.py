@@ -135,7 +135,12 @@ def bucket_allows_public_policies(outputs: dict) -> None:
 @pytest.mark.parametrize(
     ("breakage", "failing_check", "detail"),
     [
-        (replicas_share_an_az, "rds replicas in distinct AZs", "replicas share eu-central-1"),
+        # the replica it stands in for still replicates, undeclared now
+        (
+            replicas_share_an_az,
+            ("rds replicas in distinct AZs", "rds undeclared readers"),
+            "replicas share eu-central-1",
+        ),
         (primary_not_multi_az, "rds primary Multi-AZ as configured", "(stack setting multiAz"),
         (
             replica_dropped,
