@@ -15,24 +15,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ops.aws import client, error_code, same_kms_key
+from ops.checks import Check, describe_db
 
 CERTIFICATE_MARGIN = timedelta(days=30)
 LOGIN_OUTPUTS = ("dbMasterSecretArn", "dbCrmSecretArn", "dbCrmSecretVersionId")
-
-
-def _check(name: str, ok: bool, detail: str):
-    from ops.verify import Check  # the table row type of `verify`
-
-    return Check(name, ok, detail)
-
-
-def _instance(rds, identifier: str) -> dict | None:
-    try:
-        return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-    except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
-            return None
-        raise
 
 
 def replica_count(primary: dict, expected: list[str]):
@@ -43,7 +29,7 @@ def replica_count(primary: dict, expected: list[str]):
     detail = f"{len(readers)} replicating, {len(expected)} declared"
     if extra:
         detail += f"; undeclared: {', '.join(extra)}"
-    return _check("rds undeclared readers", not extra, detail)
+    return Check("rds undeclared readers", not extra, detail)
 
 
 def parameters_in_effect(label: str, instance: dict):
@@ -58,7 +44,7 @@ def parameters_in_effect(label: str, instance: dict):
     detail = ", ".join(pending) or "in-sync"
     if pending:
         detail += f"; reboot it: aws rds reboot-db-instance --db-instance-identifier {label}"
-    return _check(f"rds {label} parameters in effect", bool(groups) and not pending, detail)
+    return Check(f"rds {label} parameters in effect", bool(groups) and not pending, detail)
 
 
 def force_ssl(rds, instance: dict):
@@ -71,7 +57,7 @@ def force_ssl(rds, instance: dict):
             for parameter in page["Parameters"]:
                 if parameter["ParameterName"] == "rds.force_ssl":
                     value = parameter.get("ParameterValue")
-    return _check("rds primary requires TLS", value == "1", f"rds.force_ssl={value} in {group}")
+    return Check("rds primary requires TLS", value == "1", f"rds.force_ssl={value} in {group}")
 
 
 def server_certificate(instance: dict, now: datetime | None = None):
@@ -80,9 +66,9 @@ def server_certificate(instance: dict, now: datetime | None = None):
     valid_till = details.get("ValidTill")
     authority = details.get("CAIdentifier") or instance.get("CACertificateIdentifier")
     if valid_till is None:
-        return _check("rds server certificate", True, f"CA {authority}, expiry not reported")
+        return Check("rds server certificate", True, f"CA {authority}, expiry not reported")
     now = now or datetime.now(UTC)
-    return _check(
+    return Check(
         "rds server certificate valid for 30 more days",
         valid_till - now > CERTIFICATE_MARGIN,
         f"CA {authority}, valid till {valid_till:%Y-%m-%d}",
@@ -96,7 +82,7 @@ def login_secret(secrets, arn: str, key_arn: str, region: str, current: str | No
         secret = secrets.describe_secret(SecretId=arn)
     except ClientError as exc:
         if error_code(exc) == "ResourceNotFoundException":
-            return _check(f"secret {name}", False, f"not found in {region}")
+            return Check(f"secret {name}", False, f"not found in {region}")
         raise
     key = secret.get("KmsKeyId")
     stages = {version: labels for version, labels in secret.get("VersionIdsToStages", {}).items()}
@@ -106,16 +92,16 @@ def login_secret(secrets, arn: str, key_arn: str, region: str, current: str | No
     if current is not None:
         ok = ok and live == current
         detail += f", current version {live} (stack's {current})"
-    return _check(f"secret {name} encrypted with dbKmsKeyArn", ok, detail)
+    return Check(f"secret {name} encrypted with dbKmsKeyArn", ok, detail)
 
 
 def check_database_access(outputs: Mapping[str, Any], region: str) -> list:
     missing = [key for key in LOGIN_OUTPUTS if not outputs.get(key)]
     if missing:
-        return [_check("database access outputs", False, f"missing: {', '.join(missing)}")]
+        return [Check("database access outputs", False, f"missing: {', '.join(missing)}")]
     rds = client("rds", region)
     checks = []
-    primary = _instance(rds, outputs["dbPrimaryIdentifier"])
+    primary = describe_db(rds, outputs["dbPrimaryIdentifier"])
     if primary is not None:
         checks += [
             replica_count(primary, list(outputs["dbReplicaIdentifiers"])),
@@ -124,7 +110,7 @@ def check_database_access(outputs: Mapping[str, Any], region: str) -> list:
             parameters_in_effect(outputs["dbPrimaryIdentifier"], primary),
         ]
     for identifier in outputs["dbReplicaIdentifiers"]:
-        replica = _instance(rds, identifier)
+        replica = describe_db(rds, identifier)
         if replica is not None:
             checks.append(parameters_in_effect(identifier, replica))
     checks += _dr_replica(outputs)
@@ -144,7 +130,7 @@ def _dr_replica(outputs: Mapping[str, Any]) -> list:
     if not arn or not dr_region:
         return []
     identifier = arn.rsplit(":", 1)[-1]
-    replica = _instance(client("rds", dr_region), identifier)
+    replica = describe_db(client("rds", dr_region), identifier)
     if replica is None:
-        return [_check(f"rds DR replica {identifier}", False, f"not found in {dr_region}")]
+        return [Check(f"rds DR replica {identifier}", False, f"not found in {dr_region}")]
     return [parameters_in_effect(identifier, replica)]
