@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
+from .db_credentials import generated_password, stored_login
 from .iam import service_trust_json
 from .security_groups import clients_only
 
@@ -23,7 +25,8 @@ ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 def parameters(slow_statement_ms: int) -> dict[str, str]:
     """The parameter group: TLS required, and logs that explain slow or failing sessions.
 
-    `log_statement` stays off: with `ddl` a password set by ALTER ROLE would reach the logs.
+    `log_statement` stays off: with `ddl` a password set by ALTER ROLE would reach the logs
+    (the bootstrap Job sends only a SCRAM verifier anyway).
     """
     return {
         "rds.force_ssl": "1",
@@ -33,6 +36,17 @@ def parameters(slow_statement_ms: int) -> dict[str, str]:
         "log_lock_waits": "1",
         "log_temp_files": "10240",  # KiB: temp files above 10 MiB mean work_mem is too small
     }
+
+
+LOGICAL_REPLICATION = "rds.logical_replication"
+"""Static parameter RDS needs for a Blue/Green major-version upgrade of PostgreSQL (the green
+environment is fed by logical replication); it takes effect after a reboot."""
+
+
+def crm_login(role: str, rotation: int) -> str:
+    """The login the CRM uses after `rotation` rotations: it alternates between two, so the
+    previous one (and the pods still using it) keeps working while the new one rolls out."""
+    return f"{role}_login_{'ab'[rotation % 2]}"
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,14 @@ class DatabaseArgs:
     the application can check its pool sizes against it."""
     instance_class: str = "db.r7g.large"
     """Class of the primary and of every replica (a replica may have to take over)."""
-    engine_version: str = "16.11"
-    """PostgreSQL version; its major version picks the parameter group family."""
+    engine_version: str = "16"
+    """PostgreSQL version: a major with automatic minor upgrades, or an explicit minor without
+    them. Its major picks the parameter group family."""
+    auto_minor_version_upgrade: bool = True
+    """RDS applies new minor versions in the maintenance window."""
+    blue_green_updates: bool = False
+    """Engine, class and parameter changes go through an RDS Blue/Green deployment (and a major
+    upgrade is allowed); turns on logical replication, which such an upgrade needs."""
     multi_az: bool = True
     """Synchronous standby in another AZ with automatic failover."""
     read_replicas: int = 2
@@ -100,7 +120,14 @@ class DatabaseArgs:
     database_name: str = "twenty"
     """Database created on the primary for the CRM."""
     master_username: str = "crm_admin"
-    """Master user (not `postgres`); its password is generated and kept by RDS."""
+    """Master user (not `postgres`); its password is generated here and kept in a secret only
+    the CRM's database bootstrap can read."""
+    crm_role: str = "twenty"
+    """Role that owns the CRM's database and schemas (no login, not rds_superuser). The CRM logs
+    in as `<role>_login_a` or `_b`, members of it."""
+    crm_login_rotation: int = 0
+    """Rotations of the CRM's login so far: each one generates a new password for the other
+    login of the pair."""
     slow_statement_ms: int = 1000
     """Statements running longer than this are logged with their duration."""
     monitoring_interval_seconds: int = 60
@@ -131,6 +158,8 @@ class Database(pulumi.ComponentResource):
         self.database_name = args.database_name
         self.master_username = args.master_username
         self.max_connections = args.max_connections
+        self.crm_role = args.crm_role
+        self.crm_username = crm_login(args.crm_role, args.crm_login_rotation)
 
         self.security_group = clients_only(
             name,
@@ -152,7 +181,7 @@ class Database(pulumi.ComponentResource):
             "port": PORT,
             "publicly_accessible": False,
             "iam_database_authentication_enabled": True,
-            "auto_minor_version_upgrade": True,
+            "auto_minor_version_upgrade": args.auto_minor_version_upgrade,
             "copy_tags_to_snapshot": True,
             "maintenance_window": args.maintenance_window,
             "performance_insights_enabled": True,
@@ -168,19 +197,24 @@ class Database(pulumi.ComponentResource):
             "parameter_group_name": self._parameter_group(name, child).name,
             "vpc_security_group_ids": [self.security_group.id],
         }
+        master_password = generated_password(f"{name}-master-password", self)
         self.primary = self._instance(
             "primary",
             args.identifier,
             args.logs_key_arn,
             pulumi.ResourceOptions.merge(
-                wait_for_monitoring, pulumi.ResourceOptions(protect=args.protect)
+                wait_for_monitoring,
+                pulumi.ResourceOptions(
+                    protect=args.protect, additional_secret_outputs=["password"]
+                ),
             ),
             engine=ENGINE,
             engine_version=args.engine_version,
             db_name=args.database_name,
             username=args.master_username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=args.kms_key_arn,
+            # Stack-owned, not RDS-managed: RDS creates no read replica and no Blue/Green
+            # deployment of a source whose master password it manages in Secrets Manager.
+            password=master_password.result,
             multi_az=args.multi_az,
             db_subnet_group_name=args.subnet_group_name,
             allocated_storage=args.allocated_storage_gib,
@@ -188,8 +222,9 @@ class Database(pulumi.ComponentResource):
             backup_window=args.backup_window,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{args.identifier}-final",
+            final_snapshot_identifier=self._final_snapshot_name(args.identifier),
             delete_automated_backups=False,
+            **self._upgrade_path(),
             **local,
         )
         zones = pulumi.Output.from_input(args.availability_zones)
@@ -216,19 +251,73 @@ class Database(pulumi.ComponentResource):
         self.writer_endpoint = self.primary.endpoint
         self.writer_address = self.primary.address
         self.reader_endpoints = [replica.endpoint for replica in self.replicas]
-        self.master_secret_arn = self.primary.master_user_secrets.apply(
-            lambda secrets: secrets[0].secret_arn
+        self.reader_addresses = [replica.address for replica in self.replicas]
+        master_secret, _ = self._login_secret(
+            "master",
+            "master user (only the CRM's database bootstrap reads it)",
+            args.master_username,
+            master_password.result,
         )
+        self.master_secret_arn = master_secret.arn
+        crm_password = generated_password(
+            f"{name}-crm-password", self, keepers={"rotation": str(args.crm_login_rotation)}
+        )
+        crm_secret, crm_version = self._login_secret(
+            "crm",
+            "the CRM's login (owner of its database, not rds_superuser)",
+            self.crm_username,
+            crm_password.result,
+        )
+        self.crm_secret_arn = crm_secret.arn
+        self.crm_secret_version_id = crm_version.version_id
         self.security_group_id = self.security_group.id
         self.register_outputs(
             {
                 "writerEndpoint": self.writer_endpoint,
                 "readerEndpoints": self.reader_endpoints,
                 "masterSecretArn": self.master_secret_arn,
+                "crmSecretArn": self.crm_secret_arn,
                 "securityGroupId": self.security_group_id,
                 "drReplicaArn": self.dr_replica.arn if self.dr_replica else None,
             }
         )
+
+    def _login_secret(
+        self, label: str, purpose: str, username: str, password: pulumi.Output[str]
+    ) -> tuple[aws.secretsmanager.Secret, aws.secretsmanager.SecretVersion]:
+        args = self._args
+        return stored_login(
+            f"{self._name}-{label}",
+            self,
+            description=f"PostgreSQL {args.identifier}: {purpose}",
+            kms_key_arn=args.kms_key_arn,
+            login={
+                "engine": ENGINE,
+                "username": username,
+                "password": password,
+                "host": self.writer_address,
+                "port": PORT,
+                "dbname": args.database_name,
+            },
+            protect=args.protect,
+        )
+
+    def _final_snapshot_name(self, identifier: str) -> pulumi.Output[str]:
+        """`<identifier>-final-<8 hex>`: the suffix is drawn once per deployment, so a stack
+        destroyed, recreated and destroyed again does not collide with its first snapshot."""
+        suffix = random.RandomId(
+            f"{self._name}-final-snapshot", byte_length=4, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return pulumi.Output.concat(identifier, "-final-", suffix.hex)
+
+    def _upgrade_path(self) -> dict[str, object]:
+        """With Blue/Green updates, the provider upgrades through a green copy and switches."""
+        if not self._args.blue_green_updates:
+            return {}
+        return {
+            "blue_green_update": aws.rds.InstanceBlueGreenUpdateArgs(enabled=True),
+            "allow_major_version_upgrade": True,
+        }
 
     @staticmethod
     def _replica_safety() -> dict[str, object]:
@@ -247,9 +336,19 @@ class Database(pulumi.ComponentResource):
             parameters=[
                 aws.rds.ParameterGroupParameterArgs(name=key, value=value)
                 for key, value in parameters(self._args.slow_statement_ms).items()
-            ],
+            ]
+            + self._logical_replication(),
             opts=opts,
         )
+
+    def _logical_replication(self) -> list[aws.rds.ParameterGroupParameterArgs]:
+        if not self._args.blue_green_updates:
+            return []
+        return [
+            aws.rds.ParameterGroupParameterArgs(
+                name=LOGICAL_REPLICATION, value="1", apply_method="pending-reboot"
+            )
+        ]
 
     def _monitoring_role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         """The role Enhanced Monitoring assumes (for this account's instances only) and its

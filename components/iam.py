@@ -55,7 +55,7 @@ def secret_reader_policy(
     *grants: tuple[pulumi.Input[str], pulumi.Input[str]],
 ) -> pulumi.Output[str]:
     """Read these secrets and decrypt each with its key through Secrets Manager only (what
-    External Secrets needs: the database URL and the SMTP credentials inside the cluster).
+    External Secrets needs: a database login or the SMTP credentials inside the cluster).
     Each grant is (secret ARN, key ARN); `suffix`: the partition's DNS suffix, which Secrets
     Manager's endpoints use."""
     return pulumi.Output.json_dumps(

@@ -17,6 +17,7 @@ from ops import deploy as deploy_ops
 from ops import failover as failover_ops
 from ops import promote as promote_ops
 from ops import residency, ui
+from ops import rotate as rotate_ops
 from ops.aws import AWS_ERRORS, PROJECT, aws_profile, translate
 from ops.errors import EXIT_FAILED, EXIT_USAGE, OpsError, UserError
 from ops.pulumi_stacks import (
@@ -425,6 +426,25 @@ destroy_command = _layers_command(
 )
 
 
+@_handled
+def rotate_db_password_command(
+    stack: Annotated[str, typer.Argument(help="Stack whose CRM login rotates.")],
+    work_dir: WorkDir = Path("."),
+    pulumi_root: PulumiRoot = None,
+) -> None:
+    """Rotate the CRM's database login (config change; the next deploy carries it out)."""
+    settings = stack_settings(stack)
+    with aws_profile(settings.aws.profile):  # the state backend is an S3 bucket
+        rotation = rotate_ops.rotate(
+            stack, work_dir.resolve(), pulumi_root.resolve() if pulumi_root else None
+        )
+    ui.ok(rotation.summary)
+    ui.plain(
+        f"Commit Pulumi.{stack}.yaml, then deploy both layers (`python -m stacks up {stack}` or "
+        "CI): the bootstrap Job sets the new password before the pods roll onto it."
+    )
+
+
 COMMANDS = {
     "up": up_command,
     "preview": preview_command,
@@ -436,6 +456,7 @@ COMMANDS = {
     "failover": failover_command,
     "promote": promote_command,
     "restore-drill": restore_drill_command,
+    "rotate-db-password": rotate_db_password_command,
 }
 
 

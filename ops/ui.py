@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ops.verify import Check
+from ops.checks import Check
 
 # CI logs are not terminals: give tables room instead of rich's 80-column default.
 console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)

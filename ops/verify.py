@@ -5,23 +5,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ops.aws import client, error_code, same_kms_key
 from ops.bootstrap import PUBLIC_ACCESS_BLOCK
+from ops.checks import Check, describe_db
+from ops.verify_database import check_database_access
 from stacks.settings import StackSettings
 from stacks.settings.database import DatabaseSettings
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-
 
 REQUIRED_OUTPUTS = (
     "region",
@@ -58,18 +51,10 @@ def run_checks(outputs: Mapping[str, Any], settings: StackSettings) -> list[Chec
         )
     ]
     checks += check_database(outputs, region, settings.database)
+    checks += check_database_access(outputs, region)
     checks += check_cluster(outputs, region, settings.cluster.kubernetes_version)
     checks += check_bucket(outputs, region)
     return checks
-
-
-def _describe_db(rds, identifier: str) -> dict | None:
-    try:
-        return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-    except ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
-            return None
-        raise
 
 
 def check_database(
@@ -77,7 +62,7 @@ def check_database(
 ) -> list[Check]:
     rds = client("rds", region)
     primary_id = outputs["dbPrimaryIdentifier"]
-    primary = _describe_db(rds, primary_id)
+    primary = describe_db(rds, primary_id)
     if primary is None:
         return [Check(f"rds primary {primary_id}", False, f"not found in {region}")]
     status = primary["DBInstanceStatus"]
@@ -118,7 +103,7 @@ def check_database(
     )
     zones: dict[str, str] = {}
     for replica_id in replica_ids:
-        replica = _describe_db(rds, replica_id)
+        replica = describe_db(rds, replica_id)
         if replica is None:
             checks.append(Check(f"rds replica {replica_id}", False, f"not found in {region}"))
             continue

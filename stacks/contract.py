@@ -54,7 +54,10 @@ class PlatformOutputs:
     app_role_arn: Any
     """IRSA role of the CRM's service account (attachments bucket and its key)."""
     secrets_role_arn: Any
-    """IRSA role External Secrets uses to read the database secret."""
+    """IRSA role External Secrets uses to read the CRM's login secret (never the master's)."""
+    db_bootstrap_role_arn: Any
+    """IRSA role External Secrets uses, for the database bootstrap Job only, to read the
+    master secret."""
     load_balancer_controller_role_arn: Any
     """IRSA role of the AWS Load Balancer Controller."""
     target_group_arn: Any
@@ -70,7 +73,16 @@ class PlatformOutputs:
     db_port: Any
     db_name: Any
     db_reader_endpoints: Any
+    db_reader_addresses: Any
+    """Host names of the in-region read replicas, in AZ order (empty without replicas)."""
     db_master_secret_arn: Any
+    """Stack-owned master login (JSON username/password/host/port/dbname), CMK-encrypted."""
+    db_crm_secret_arn: Any
+    """The CRM's login (same JSON), CMK-encrypted; what the CRM's pods are built from."""
+    db_crm_secret_version_id: Any
+    """Version of the CRM's login now current: a new one (a rotation) restarts the pods."""
+    db_crm_role: Any
+    """Role owning the CRM's database; the CRM's logins are members of it."""
     db_multi_az: Any
     """Whether the primary is Multi-AZ (the profile's choice; `verify` checks it)."""
     db_dr_region: Any

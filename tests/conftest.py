@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import json
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,14 @@ def shipped(stack: str) -> Plan:
     if stack not in _cache:
         _cache[stack] = synth_stack(stack)
     return _cache[stack]
+
+
+def variant(stack: str, **overrides: Any) -> Plan:
+    """A shipped stack with config overrides, synthesized once per test process."""
+    key = f"{stack} {json.dumps(overrides, sort_keys=True)}"
+    if key not in _cache:
+        _cache[key] = synth_stack(stack, **overrides)
+    return _cache[key]
 
 
 @pytest.fixture

@@ -116,7 +116,11 @@ def test_app_settings_errors(app: dict, message: str) -> None:
 
 def test_app_identities_are_bound_to_their_service_accounts(prod: Plan) -> None:
     roles = {r.name: r for r in prod.of_type("aws:iam/role:Role")}
-    for role_name, account in (("crm-app", "twenty"), ("crm-secrets", "twenty-secrets")):
+    for role_name, account in (
+        ("crm-app", "twenty"),
+        ("crm-secrets", "twenty-secrets"),
+        ("crm-db-bootstrap", "twenty-db-bootstrap"),
+    ):
         role = next(r for name, r in roles.items() if name.endswith(role_name))
         trust = json.loads(role.get("assumeRolePolicy"))
         conditions = json.dumps(trust["Statement"][0]["Condition"])
@@ -127,16 +131,24 @@ def test_app_identities_are_bound_to_their_service_accounts(prod: Plan) -> None:
         assert annotation.endswith(f"/{role.name}") or role.name in annotation
 
 
-def test_secrets_reader_may_read_only_the_database_and_smtp_secrets(prod: Plan) -> None:
-    policy = next(
-        p for p in prod.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("crm-secrets")
-    )
+@pytest.mark.parametrize(
+    ("role", "secrets", "keys"),
+    [
+        ("crm-secrets", ["dbCrmSecretArn", "emailSecretArn"], ["dbKmsKeyArn", "email"]),
+        ("crm-db-bootstrap", ["dbMasterSecretArn"], ["dbKmsKeyArn"]),
+    ],
+)
+def test_each_secrets_reader_may_read_only_its_own(prod: Plan, role, secrets, keys) -> None:
+    """The CRM's reader gets the CRM's login and SMTP secret; only the bootstrap's reader
+    gets the master login."""
+    policy = next(p for p in prod.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith(role))
     statements = json.loads(policy.get("policy"))["Statement"]
     read = next(s for s in statements if "secretsmanager:GetSecretValue" in s["Action"])
     outputs = prod.outputs
-    assert read["Resource"] == [outputs["dbMasterSecretArn"], outputs["emailSecretArn"]]
+    assert read["Resource"] == [outputs[secret] for secret in secrets]
     decrypt = next(s for s in statements if s["Action"] == "kms:Decrypt")
-    assert decrypt["Resource"] == [outputs["dbKmsKeyArn"], outputs["kmsKeyArns"]["email"]]
+    key_arns = {"dbKmsKeyArn": outputs["dbKmsKeyArn"], "email": outputs["kmsKeyArns"]["email"]}
+    assert decrypt["Resource"] == [key_arns[key] for key in keys]
 
 
 def test_outputs_name_the_running_version(any_stack: Plan) -> None:

@@ -18,6 +18,9 @@ from stacks.settings.cluster import SUPPORTED_KUBERNETES_VERSIONS
 from tests.support import synth_component
 
 SECRET_VALUES = ("s3cr3t-redis-token",)
+CRM_SECRET = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:crm-login-AbCdEf"
+MASTER_SECRET = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:crm-master-AbCdEf"
+CA_BUNDLE = "-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n"
 TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/crm/0123"
 # The schema of the Kubernetes version the cluster runs by default.
 KUBERNETES_VERSION = SUPPORTED_KUBERNETES_VERSIONS[0]
@@ -33,7 +36,13 @@ def _args(**overrides) -> CrmAppArgs:
         database_host="db.internal",
         database_port=5432,
         database_name="twenty",
-        database_secret_arn="arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1",
+        database_secret_arn=CRM_SECRET,
+        database_secret_version="00000000-0000-4000-8000-000000000001",
+        database_role="twenty",
+        master_secret_arn=MASTER_SECRET,
+        db_bootstrap_role_arn="arn:aws:iam::123456789012:role/crm-db-bootstrap",
+        replica_hosts=["replica-1.internal", "replica-2.internal"],
+        ca_bundle=CA_BUNDLE,
         redis_host="redis.internal",
         redis_port=6379,
         redis_auth_token=pulumi.Output.secret(SECRET_VALUES[0]),
@@ -97,8 +106,12 @@ def test_namespace_enforces_restricted_pod_security(app: Plan) -> None:
     assert labels["pod-security.kubernetes.io/audit"] == "restricted"
 
 
+def _migration(app: Plan):
+    return _one(app, "Job", migration_job_name("v2.42.5"))
+
+
 def test_image_is_pinned_and_migration_job_named_by_tag(app: Plan) -> None:
-    job = app.one("kubernetes:batch/v1:Job")
+    job = _migration(app)
     assert job.get("metadata.name") == "twenty-migrate-v2-42-5" == migration_job_name("v2.42.5")
     images = {
         c["image"]
@@ -110,7 +123,7 @@ def test_image_is_pinned_and_migration_job_named_by_tag(app: Plan) -> None:
 
 
 def test_migration_job_runs_the_upgrade_and_gates_both_deployments(app: Plan) -> None:
-    job = app.one("kubernetes:batch/v1:Job")
+    job = _migration(app)
     (container,) = job.get("spec.template.spec.containers")
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert container["args"] == ["true"]
@@ -217,17 +230,26 @@ def test_server_pods_are_bound_to_the_platform_target_group(app: Plan) -> None:
     assert _one(app, "Deployment", "twenty-server").urn in binding.dependencies
 
 
-def test_database_url_is_assembled_in_cluster_from_the_managed_secret(app: Plan) -> None:
-    external = next(r for r in app.resources if r.get("kind") == "ExternalSecret")
+def test_database_url_is_assembled_in_cluster_from_the_crm_login(app: Plan) -> None:
+    external = next(
+        r
+        for r in app.resources
+        if r.get("kind") == "ExternalSecret"
+        and r.get("metadata.name").startswith("twenty-database-")
+    )
     template = external.get("spec.target.template.data.PG_DATABASE_URL")
     assert template.startswith("postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@")
-    assert template.endswith("@db.internal:5432/twenty")
+    assert template.endswith(
+        "@db.internal:5432/twenty?sslmode=verify-full&sslrootcert=/etc/rds-ca/rds-ca.pem"
+    )
     refs = external.get("spec.data")
     assert {r["remoteRef"]["property"] for r in refs} == {"username", "password"}
-    assert {r["remoteRef"]["key"] for r in refs} == {
-        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!db-1"
-    }
-    store = next(r for r in app.resources if r.get("kind") == "SecretStore")
+    assert {r["remoteRef"]["key"] for r in refs} == {CRM_SECRET}
+    store = next(
+        r
+        for r in app.resources
+        if r.get("kind") == "SecretStore" and r.urn in external.dependencies
+    )
     assert store.get("spec.provider.aws.auth.jwt.serviceAccountRef.name") == "twenty-secrets"
 
 
@@ -249,9 +271,15 @@ def test_service_accounts_carry_their_own_roles(app: Plan) -> None:
     assert (
         accounts["twenty-secrets"].get("metadata.annotations")[role].endswith(":role/crm-secrets")
     )
+    assert (
+        accounts["twenty-db-bootstrap"]
+        .get("metadata.annotations")[role]
+        .endswith(":role/crm-db-bootstrap")
+    )
     for workload in app.resources:
         if workload.type in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"):
-            assert workload.get("spec.template.spec.serviceAccountName") == "twenty"
+            expected = "twenty-db-bootstrap" if workload.name == "crm-db-bootstrap" else "twenty"
+            assert workload.get("spec.template.spec.serviceAccountName") == expected
 
 
 def test_no_kubernetes_object_carries_a_plaintext_secret(app: Plan) -> None:
@@ -315,12 +343,14 @@ def test_server_drains_longer_than_the_target_group_deregisters(app: Plan) -> No
 
 
 def test_migration_failure_fails_the_update_and_a_rerun_replaces_the_job(app: Plan) -> None:
-    job = app.one("kubernetes:batch/v1:Job")
+    job = _migration(app)
     assert "pulumi.com/waitFor" not in (job.get("metadata.annotations") or {})
     assert job.create_timeout >= job.get("spec.activeDeadlineSeconds")
     assert job.delete_before_replace
-    rerun = _synth(migration_run=2, image_digest="sha256:" + "ab" * 32).one(
-        "kubernetes:batch/v1:Job"
+    rerun = _one(
+        _synth(migration_run=2, image_digest="sha256:" + "ab" * 32),
+        "Job",
+        "twenty-migrate-v2-42-5-abababababab-r2",
     )
     # Same logical resource under a new object name: Pulumi replaces the failed Job.
     assert rerun.urn == job.urn

@@ -88,8 +88,35 @@ BAD_INPUTS = [
     ),
     (
         {"crm-platform:database": '{"engineVersion": "15.8"}'},
-        "crm-platform:database.engineVersion: '15.8' is not allowed; it must be a PostgreSQL 16 "
-        "minor version such as 16.11.",
+        "crm-platform:database.engineVersion: '15.8' is not allowed; it must be a PostgreSQL "
+        "major (16: RDS applies minor upgrades) or an explicit minor such as 16.11 (with "
+        "autoMinorVersionUpgrade: false).",
+    ),
+    (
+        {"crm-platform:database": '{"engineVersion": "16.11"}'},
+        "crm-platform:database.engineVersion: '16.11' is not allowed; it pins a minor version "
+        "while autoMinorVersionUpgrade is true: after RDS upgrades the minor in a maintenance "
+        "window, the next `pulumi up` would ask for a downgrade, which RDS refuses. Pin the "
+        "major (16) with automatic minor upgrades, or set autoMinorVersionUpgrade: false.",
+    ),
+    (
+        {"crm-platform:database": '{"autoMinorVersionUpgrade": false}'},
+        "crm-platform:database.autoMinorVersionUpgrade: false is not allowed; it needs an "
+        "explicit minor in engineVersion (e.g. 16.11): with only the major (16) and no automatic "
+        "upgrades the instance would keep whatever minor RDS chose at creation and never get a "
+        "fix.",
+    ),
+    (
+        {"crm-platform:database": f'{{"drRegion": "eu-west-1", "blueGreenUpdates": true, {DR}}}'},
+        "crm-platform:database.blueGreenUpdates: true is not allowed; it cannot be used with "
+        "drRegion: RDS Blue/Green deployments do not support a source with a cross-Region read "
+        "replica. Unset drRegion (the DR replica is deleted), upgrade, then set drRegion again "
+        "(a new replica of the upgraded primary).",
+    ),
+    (
+        {"crm-platform:database": '{"crmLoginRotation": -1}'},
+        "crm-platform:database.crmLoginRotation: -1 is not allowed; it must be an integer from 0 "
+        "to 1000000.",
     ),
     (
         {"crm-platform:database": '{"backupRetentionDays": 0}'},
@@ -129,9 +156,11 @@ BAD_INPUTS = [
     (
         {"crm-platform:database": '{"readReplica": 1}'},
         "crm-platform:database.readReplica: unknown setting (value 1); allowed keys here: "
-        "allocatedStorageGib, backupRetentionDays, backupWindow, deletionProtection, drRegion, "
-        "drSecurityGroupIds, drSubnetGroupName, engineVersion, instanceClass, maintenanceWindow, "
-        "maxAllocatedStorageGib, multiAz, readReplicas. Did you mean 'readReplicas'?",
+        "allocatedStorageGib, autoMinorVersionUpgrade, backupRetentionDays, backupWindow, "
+        "blueGreenUpdates, crmLoginRotation, deletionProtection, drRegion, drSecurityGroupIds, "
+        "drSubnetGroupName, engineVersion, instanceClass, maintenanceWindow, "
+        "maxAllocatedStorageGib, multiAz, readReplicas, replicaReads. Did you mean "
+        "'readReplicas'?",
     ),
     (
         {"crm-platform:cache": '{"nodes": 0}'},

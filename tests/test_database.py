@@ -1,20 +1,27 @@
-"""PostgreSQL on RDS: HA per environment, replicas spread over AZs, encryption, TLS, managed
-credentials, backups and deletion safety, logs and monitoring, network lockdown, DR replica."""
+"""PostgreSQL on RDS: HA per environment, replicas spread over AZs, encryption, TLS, stack-owned
+credentials, backups and deletion safety, logs and monitoring, network lockdown, DR replica,
+engine-version pinning and the Blue/Green upgrade path."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from components.database import LOG_EXPORTS, Database, DatabaseArgs
+from components.database import LOG_EXPORTS, Database, DatabaseArgs, crm_login
 from stacks.offline import Plan, PlannedResource
+from stacks.offline.model import is_secret
+from tests.conftest import variant
 from tests.support import AWS_PROVIDER, synth_component, synth_stack
 
 INSTANCE = "aws:rds/instance:Instance"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 DATABASE = "crm-platform:data:Database"
 DR_SETTINGS = {
     "drRegion": "eu-west-1",
@@ -71,7 +78,7 @@ def test_replicas_replicate_the_primary(prod: Plan) -> None:
         assert replica.get("replicateSourceDb") == primary.get("identifier")
         assert replica.property_dependencies["replicateSourceDb"] == [primary.urn]
         assert replica.get("instanceClass") == primary.get("instanceClass")
-        for key in ("username", "manageMasterUserPassword", "backupRetentionPeriod", "engine"):
+        for key in ("username", "password", "manageMasterUserPassword", "engine", "engineVersion"):
             assert replica.get(key) is None, key
 
 
@@ -99,23 +106,100 @@ def test_parameter_group_forces_tls_and_logs_slow_statements(any_stack: Plan) ->
         assert instance.property_dependencies["parameterGroupName"] == [group.urn]
 
 
-def test_engine_is_a_pinned_postgresql_16_minor(any_stack: Plan) -> None:
+def test_engine_pins_the_major_and_rds_applies_minor_versions(any_stack: Plan) -> None:
+    """A bare major with automatic minor upgrades: RDS's next minor never reads as a downgrade."""
     primary = _primary(any_stack)
     assert primary.get("engine") == "postgres"
-    major, minor = primary.get("engineVersion").split(".")
-    assert major == "16" and minor.isdigit()
+    assert primary.get("engineVersion") == "16"
     assert all(i.get("autoMinorVersionUpgrade") is True for i in _instances(any_stack))
+    assert primary.get("blueGreenUpdate") is None and not primary.get("allowMajorVersionUpgrade")
 
 
-def test_master_password_is_managed_by_rds_with_the_database_key(any_stack: Plan) -> None:
+def test_an_explicit_minor_turns_automatic_upgrades_off_everywhere() -> None:
+    plan = synth_stack("dev", database={"engineVersion": "16.11", "autoMinorVersionUpgrade": False})
+    assert _primary(plan).get("engineVersion") == "16.11"
+    assert all(i.get("autoMinorVersionUpgrade") is False for i in _instances(plan))
+
+
+def test_master_password_is_generated_and_owned_by_the_stack(any_stack: Plan) -> None:
+    """No RDS-managed password anywhere (RDS would refuse the replicas); the generated one is a
+    Pulumi secret and lands in a CMK-encrypted secret of the stack."""
     primary = _primary(any_stack)
-    assert primary.get("manageMasterUserPassword") is True
-    assert primary.get("masterUserSecretKmsKeyId") == any_stack.outputs["dbKmsKeyArn"]
     assert primary.get("username") not in (None, "postgres", "admin")
     for instance in _instances(any_stack):
-        assert "password" not in instance.inputs and "passwordWo" not in instance.inputs
-    secret_arn = any_stack.outputs["dbMasterSecretArn"]
-    assert secret_arn.startswith("arn:aws:secretsmanager:eu-central-1:123456789012:secret:rds!")
+        assert instance.get("manageMasterUserPassword") is None
+        assert instance.get("masterUserSecretKmsKeyId") is None
+    password = _of(any_stack, RANDOM_PASSWORD, f"{any_stack.stack}-db-master-password")
+    assert password.get("special") is False and password.get("length") >= 32
+    assert primary.property_dependencies["password"] == [password.urn]
+    assert is_secret(primary.inputs["password"])
+    secret = _of(any_stack, SECRET, f"{any_stack.stack}-db-master")
+    assert secret.get("kmsKeyId") == any_stack.outputs["dbKmsKeyArn"]
+    assert (
+        secret.property_dependencies["kmsKeyId"]
+        == [
+            r.urn
+            for r in any_stack.of_type("aws:kms/key:Key")
+            if r.get("tags.data-domain") == "database"
+        ][:1]
+    )
+    version = _of(any_stack, SECRET_VERSION, f"{any_stack.stack}-db-master")
+    assert is_secret(version.inputs["secretString"])
+    assert set(version.property_dependencies["secretString"]) == {password.urn, primary.urn}
+    login = json.loads(version.get("secretString"))
+    assert login["username"] == primary.get("username")
+    assert login["password"] == primary.get("password")
+    assert login["host"] == any_stack.outputs["dbWriterAddress"]
+    assert (login["port"], login["dbname"]) == (5432, primary.get("dbName"))
+    assert any_stack.outputs["dbMasterSecretArn"].split(":")[6].startswith(secret.get("namePrefix"))
+
+
+def test_the_crm_login_has_its_own_secret_and_alternates_on_rotation(any_stack: Plan) -> None:
+    version = _of(any_stack, SECRET_VERSION, f"{any_stack.stack}-db-crm")
+    secret = _of(any_stack, SECRET, f"{any_stack.stack}-db-crm")
+    password = _of(any_stack, RANDOM_PASSWORD, f"{any_stack.stack}-db-crm-password")
+    login = json.loads(version.get("secretString"))
+    assert login["username"] == crm_login("twenty", 0) == "twenty_login_a"
+    assert login["username"] != _primary(any_stack).get("username")
+    assert (
+        login["password"]
+        != json.loads(
+            _of(any_stack, SECRET_VERSION, f"{any_stack.stack}-db-master").get("secretString")
+        )["password"]
+    )
+    assert password.get("keepers") == {"rotation": "0"}
+    assert secret.get("kmsKeyId") == any_stack.outputs["dbKmsKeyArn"]
+    assert any_stack.outputs["dbCrmSecretArn"].split(":")[6].startswith(secret.get("namePrefix"))
+    assert any_stack.outputs["dbCrmSecretVersionId"]
+    assert any_stack.outputs["dbCrmRole"] == "twenty"
+    assert [crm_login("twenty", n) for n in (1, 2, 3)] == [
+        "twenty_login_b",
+        "twenty_login_a",
+        "twenty_login_b",
+    ]
+
+
+def test_a_rotation_draws_a_new_password_for_the_other_login(dev: Plan) -> None:
+    rotated = variant("dev", database={"crmLoginRotation": 1})
+    before = json.loads(_of(dev, SECRET_VERSION, "dev-db-crm").get("secretString"))
+    after = json.loads(_of(rotated, SECRET_VERSION, "dev-db-crm").get("secretString"))
+    assert (before["username"], after["username"]) == ("twenty_login_a", "twenty_login_b")
+    assert _of(rotated, RANDOM_PASSWORD, "dev-db-crm-password").get("keepers") == {"rotation": "1"}
+    assert rotated.outputs["dbCrmSecretVersionId"] != dev.outputs["dbCrmSecretVersionId"]
+    # the master login does not move
+    assert _of(rotated, SECRET_VERSION, "dev-db-master").get("secretString") == _of(
+        dev, SECRET_VERSION, "dev-db-master"
+    ).get("secretString")
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("prod", True)])
+def test_login_secrets_are_protected_in_prod(stack, protected, request) -> None:
+    plan: Plan = request.getfixturevalue(stack)
+    for label in ("master", "crm"):
+        secret = _of(plan, SECRET, f"{stack}-db-{label}")
+        assert secret.protect is protected
+        assert secret.get("recoveryWindowInDays") == (30 if protected else 7)
+        assert secret.get("namePrefix") == f"{stack}-db-{label}-" and secret.get("name") is None
 
 
 @pytest.mark.parametrize(
@@ -129,7 +213,11 @@ def test_backups_and_deletion_safety(stack, retention, protected, request) -> No
     assert primary.get("deletionProtection") is protected
     assert primary.protect is protected
     assert primary.get("skipFinalSnapshot") is False
-    assert primary.get("finalSnapshotIdentifier") == f"{primary.get('identifier')}-final"
+    suffix = _of(plan, "random:index/randomId:RandomId", f"{stack}-db-final-snapshot")
+    assert primary.property_dependencies["finalSnapshotIdentifier"] == [suffix.urn]
+    assert re.fullmatch(
+        rf"{primary.get('identifier')}-final-[0-9a-f]{{8}}", primary.get("finalSnapshotIdentifier")
+    )
     assert primary.get("deleteAutomatedBackups") is False
     assert primary.get("copyTagsToSnapshot") is True
     assert primary.get("backupWindow") and primary.get("maintenanceWindow")
@@ -295,3 +383,39 @@ def test_dr_replica_lives_in_the_dr_region_with_its_own_keys(with_dr: Plan) -> N
         "crm-platform-prod-replica-2",
     ]
     assert all(r.provider == providers["aws-prod"].urn for r in _replicas(with_dr))
+
+
+def test_blue_green_major_upgrade_path() -> None:
+    """The documented procedure's last step: a new major through a Blue/Green deployment. The
+    component takes any major; the settings admit a new one once Twenty supports it."""
+
+    def build(opts):
+        return Database(
+            "bg",
+            DatabaseArgs(
+                identifier="crm-bg",
+                vpc_id="vpc-1",
+                subnet_group_name="db-subnets",
+                availability_zones=["eu-west-1a"],
+                client_security_group_ids=["sg-0123456789abcdef0"],
+                kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/db",
+                logs_key_arn="arn:aws:kms:eu-west-1:123456789012:key/logs",
+                max_connections=394,
+                engine_version="17",
+                blue_green_updates=True,
+                read_replicas=1,
+                protect=False,
+            ),
+            opts=opts,
+        )
+
+    plan = synth_component(build, region="eu-west-1")
+    primary = _of(plan, INSTANCE, "bg-primary")
+    assert primary.get("blueGreenUpdate") == {"enabled": True}
+    assert primary.get("allowMajorVersionUpgrade") is True
+    assert primary.get("engineVersion") == "17"
+    (group,) = plan.of_type(PARAMETER_GROUP)
+    assert group.get("family") == "postgres17"
+    logical = {p["name"]: p for p in group.get("parameters")}["rds.logical_replication"]
+    assert (logical["value"], logical["applyMethod"]) == ("1", "pending-reboot")
+    assert _of(plan, INSTANCE, "bg-replica-1").get("blueGreenUpdate") is None

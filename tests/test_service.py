@@ -72,7 +72,11 @@ def test_smtp_sender_may_only_send_through_the_identity(prod: Plan) -> None:
 def test_smtp_password_lives_only_in_a_cmk_encrypted_secret(prod: Plan) -> None:
     secret = next(s for s in prod.of_type(SECRET) if "smtp" in s.name)
     assert secret.get("kmsKeyId") == prod.outputs["kmsKeyArns"]["email"]
-    version = prod.one("aws:secretsmanager/secretVersion:SecretVersion")
+    (version,) = [
+        v
+        for v in prod.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        if secret.urn in v.dependencies
+    ]
     assert is_secret(version.inputs["secretString"])
     assert sorted(json.loads(version.get("secretString"))) == ["password", "username"]
     password = json.loads(version.get("secretString"))["password"]

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from . import database_access as db
 from . import email as mail
 from . import manifests as m
 from . import rollout
@@ -35,7 +36,19 @@ class CrmAppArgs:
     database_port: pulumi.Input[int]
     database_name: pulumi.Input[str]
     database_secret_arn: pulumi.Input[str]
-    """RDS-managed master secret (JSON with username and password)."""
+    """The CRM's login secret (JSON username/password); never the master's."""
+    database_secret_version: pulumi.Input[str]
+    """Its current version: a new one (a rotation) restarts the pods on the new login."""
+    database_role: pulumi.Input[str]
+    """Role that owns the CRM's database; the bootstrap Job keeps it and the login in shape."""
+    master_secret_arn: pulumi.Input[str]
+    """The master login, read only for the bootstrap Job."""
+    db_bootstrap_role_arn: pulumi.Input[str]
+    """IRSA role that may read the master secret; used by External Secrets for the Job only."""
+    replica_hosts: pulumi.Input[Sequence[str]] | None
+    """Read replicas Twenty sends its read-only queries to (None: every query to the writer)."""
+    ca_bundle: str
+    """PEM bundle of the RDS certificate authorities the pods verify the database against."""
     redis_host: pulumi.Input[str]
     redis_port: pulumi.Input[int]
     redis_auth_token: pulumi.Input[str]
@@ -44,7 +57,7 @@ class CrmAppArgs:
     app_role_arn: pulumi.Input[str]
     """IRSA role of the CRM's service account (attachments bucket and its key only)."""
     secrets_role_arn: pulumi.Input[str]
-    """IRSA role that may read the database secret; used by External Secrets only."""
+    """IRSA role that may read the CRM's login secret; used by External Secrets only."""
     target_group_arn: pulumi.Input[str]
     """The platform's IP target group; the server pods are registered in it."""
     deregistration_delay_seconds: int
@@ -113,11 +126,19 @@ class CrmApp(pulumi.ComponentResource):
         self._namespace = ns
         app_account = self._service_account("twenty", args.app_role_arn, namespace)
         secrets_account = self._service_account("twenty-secrets", args.secrets_role_arn, namespace)
-        database_secret = self._database_secret(secrets_account)
-        app_secret = self._app_secret(namespace)
-        secrets = [database_secret, app_secret, *self._email_secret()]
-
         image = self._image()
+        access = self._database_access(secrets_account, namespace, image)
+        app_secret = self._app_secret(namespace)
+        secrets = [*access.secrets, app_secret, *self._email_secret()]
+
+        def with_database(pod: dict, replica_key: str | None = None) -> dict:
+            return db.with_database(
+                pod,
+                login_secret=access.login_secret_name,
+                ca_config_map=access.ca_config_map_name,
+                replica_key=replica_key if args.replica_hosts is not None else None,
+            )
+
         server_url = f"https://{args.domain}"
 
         def env(migrations: bool) -> list[dict]:
@@ -146,40 +167,45 @@ class CrmApp(pulumi.ComponentResource):
                     "metadata": {"labels": m.labels("migrate")},
                     # The image's entrypoint initialises/upgrades the database and registers
                     # cron jobs, then runs its arguments: `true` exits successfully.
-                    "spec": m.pod_spec(
-                        component="migrate",
-                        image=image,
-                        env=env(migrations=True),
-                        resources=MIGRATION_RESOURCES,
-                        service_account=app_account.metadata.name,
-                        args=["true"],
-                        spread=False,
-                        restart_policy="Never",
-                        **placement,
+                    "spec": with_database(
+                        m.pod_spec(
+                            component="migrate",
+                            image=image,
+                            env=env(migrations=True),
+                            resources=MIGRATION_RESOURCES,
+                            service_account=app_account.metadata.name,
+                            args=["true"],
+                            spread=False,
+                            restart_policy="Never",
+                            **placement,
+                        )
                     ),
                 },
             },
             opts=pulumi.ResourceOptions.merge(
-                self._child(depends_on=secrets), rollout.migration_options()
+                self._child(depends_on=[access.bootstrap, *secrets]), rollout.migration_options()
             ),
         )
         after_migration = self._child(depends_on=[migration, *secrets])
         self.server = self._deployment(
             "server",
             args.min_server_pods,
-            m.pod_spec(
-                component="server",
-                image=image,
-                env=env(migrations=False),
-                resources=SERVER_RESOURCES,
-                service_account=app_account.metadata.name,
-                ports=[{"name": "http", "containerPort": m.SERVER_PORT, "protocol": "TCP"}],
-                probes=rollout.http_probes(),
-                lifecycle=rollout.server_lifecycle(args.deregistration_delay_seconds),
-                termination_grace_seconds=rollout.server_termination_grace(
-                    args.deregistration_delay_seconds
+            with_database(
+                m.pod_spec(
+                    component="server",
+                    image=image,
+                    env=env(migrations=False),
+                    resources=SERVER_RESOURCES,
+                    service_account=app_account.metadata.name,
+                    ports=[{"name": "http", "containerPort": m.SERVER_PORT, "protocol": "TCP"}],
+                    probes=rollout.http_probes(),
+                    lifecycle=rollout.server_lifecycle(args.deregistration_delay_seconds),
+                    termination_grace_seconds=rollout.server_termination_grace(
+                        args.deregistration_delay_seconds
+                    ),
+                    **placement,
                 ),
-                **placement,
+                db.REPLICA_KEYS["server"],
             ),
             after_migration,
             min_ready_seconds=rollout.MIN_READY_SECONDS,
@@ -187,15 +213,18 @@ class CrmApp(pulumi.ComponentResource):
         self.worker = self._deployment(
             "worker",
             args.min_worker_pods,
-            m.pod_spec(
-                component="worker",
-                image=image,
-                env=env(migrations=False),
-                resources=WORKER_RESOURCES,
-                service_account=app_account.metadata.name,
-                command=["yarn", "worker:prod"],
-                termination_grace_seconds=rollout.WORKER_GRACE_SECONDS,
-                **placement,
+            with_database(
+                m.pod_spec(
+                    component="worker",
+                    image=image,
+                    env=env(migrations=False),
+                    resources=WORKER_RESOURCES,
+                    service_account=app_account.metadata.name,
+                    command=["yarn", "worker:prod"],
+                    termination_grace_seconds=rollout.WORKER_GRACE_SECONDS,
+                    **placement,
+                ),
+                db.REPLICA_KEYS["worker"],
             ),
             after_migration,
         )
@@ -248,56 +277,52 @@ class CrmApp(pulumi.ComponentResource):
             opts=self._child(),
         )
 
-    def _database_secret(
-        self, reader: k8s.core.v1.ServiceAccount
+    def _store(
+        self, resource: str, name: str, reader: k8s.core.v1.ServiceAccount
     ) -> k8s.apiextensions.CustomResource:
-        """PG_DATABASE_URL assembled inside the cluster by External Secrets from the
-        RDS-managed master secret: the password never passes through Pulumi or its state."""
-        args = self._args
-        store = k8s.apiextensions.CustomResource(
-            f"{self._name}-secret-store",
+        """A SecretStore whose reads use `reader`'s IRSA role (only its own secrets)."""
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-{resource}",
             api_version="external-secrets.io/v1",
             kind="SecretStore",
-            metadata={"name": "aws-secrets-manager", "namespace": self._namespace},
+            metadata={"name": name, "namespace": self._namespace},
             spec={
                 "provider": {
                     "aws": {
                         "service": "SecretsManager",
-                        "region": args.region,
+                        "region": self._args.region,
                         "auth": {"jwt": {"serviceAccountRef": {"name": reader.metadata.name}}},
                     }
                 }
             },
-            opts=self._child(depends_on=list(args.requires)),
+            opts=self._child(depends_on=list(self._args.requires)),
         )
-        self._secret_store = store
-        url = pulumi.Output.concat(
-            "postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@",
-            args.database_host,
-            ":",
-            pulumi.Output.from_input(args.database_port).apply(str),
-            "/",
-            args.database_name,
-        )
+
+    def _external_secret(
+        self,
+        resource: str,
+        name: pulumi.Input[str],
+        store: k8s.apiextensions.CustomResource,
+        secret_arn: pulumi.Input[str],
+        data: dict[str, pulumi.Input[str]],
+    ) -> k8s.apiextensions.CustomResource:
+        """A Kubernetes Secret built inside the cluster from one JSON login in Secrets
+        Manager: the password never passes through the workloads' Pulumi state."""
         return k8s.apiextensions.CustomResource(
-            f"{self._name}-database-secret",
+            f"{self._name}-{resource}",
             api_version="external-secrets.io/v1",
             kind="ExternalSecret",
-            metadata={"name": m.DATABASE_SECRET, "namespace": self._namespace},
+            metadata={"name": name, "namespace": self._namespace},
             spec={
-                # RDS rotates the managed password; pick up the new one within 15 minutes.
-                "refreshInterval": "15m",
+                "refreshInterval": "1h",
                 "secretStoreRef": {"name": store.metadata["name"], "kind": "SecretStore"},
                 "target": {
-                    "name": m.DATABASE_SECRET,
+                    "name": name,
                     "creationPolicy": "Owner",
-                    "template": {"engineVersion": "v2", "data": {"PG_DATABASE_URL": url}},
+                    "template": {"engineVersion": "v2", "data": data},
                 },
                 "data": [
-                    {
-                        "secretKey": key,
-                        "remoteRef": {"key": args.database_secret_arn, "property": key},
-                    }
+                    {"secretKey": key, "remoteRef": {"key": secret_arn, "property": key}}
                     for key in ("username", "password")
                 ],
             },
@@ -324,6 +349,102 @@ class CrmApp(pulumi.ComponentResource):
                 opts=self._child(depends_on=[self._secret_store]),
             )
         ]
+
+    def _database_access(
+        self, reader: k8s.core.v1.ServiceAccount, namespace: k8s.core.v1.Namespace, image: str
+    ) -> db.DatabaseAccess:
+        """The CRM's login (its pods' only database credentials), the master login for the
+        bootstrap Job alone (its own service account and IRSA role), the RDS CA bundle and the
+        Job that keeps the database roles in shape before migrations run."""
+        args = self._args
+        login_name = db.login_secret_name(args.database_secret_version)
+        # The CRM's store keeps its resource name (and serves the SMTP secret too).
+        self._secret_store = self._store("secret-store", "aws-secrets-manager", reader)
+        login = self._external_secret(
+            "database-secret",
+            login_name,
+            self._secret_store,
+            args.database_secret_arn,
+            db.login_data(
+                args.database_host, args.database_port, args.database_name, args.replica_hosts
+            ),
+        )
+        bootstrap_account = self._service_account(
+            db.BOOTSTRAP_SERVICE_ACCOUNT, args.db_bootstrap_role_arn, namespace
+        )
+        master = self._external_secret(
+            "database-master-secret",
+            db.MASTER_SECRET,
+            self._store(
+                "db-master-secret-store", "aws-secrets-manager-db-master", bootstrap_account
+            ),
+            args.master_secret_arn,
+            {"username": "{{ .username }}", "password": "{{ .password }}"},
+        )
+        ca_name = db.ca_config_map_name(args.ca_bundle)
+        ca = k8s.core.v1.ConfigMap(
+            f"{self._name}-rds-ca",
+            metadata={"name": ca_name, "namespace": self._namespace},
+            data={db.CA_FILE: args.ca_bundle},
+            immutable=True,
+            opts=self._child(),
+        )
+        return db.DatabaseAccess(
+            login_secret_name=login_name,
+            ca_config_map_name=ca_name,
+            bootstrap=self._bootstrap_job(image, login_name, ca_name, [login, master, ca]),
+            secrets=[login, ca],
+        )
+
+    def _bootstrap_job(
+        self,
+        image: str,
+        login_secret: pulumi.Output[str],
+        ca_config_map: str,
+        needs: list[pulumi.Resource],
+    ) -> k8s.batch.v1.Job:
+        """Runs as the master user with the Twenty image's psql and node; a new login
+        (a rotation) changes its pod template, so the Job is replaced and runs again."""
+        args = self._args
+        files = k8s.core.v1.ConfigMap(
+            f"{self._name}-db-bootstrap",
+            metadata={"name": db.BOOTSTRAP_JOB, "namespace": self._namespace},
+            data=db.bootstrap_files(),
+            opts=self._child(),
+        )
+        env = db.bootstrap_env(
+            host=args.database_host,
+            port=args.database_port,
+            database=args.database_name,
+            role=args.database_role,
+            login_secret=login_secret,
+        )
+        pod = db.bootstrap_pod(
+            image=image,
+            env=env,
+            ca_config_map=ca_config_map,
+            files_config_map=files.metadata.name,
+            node_selector=args.node_selector,
+            tolerations=args.tolerations,
+        )
+        return k8s.batch.v1.Job(
+            f"{self._name}-db-bootstrap",
+            metadata={
+                "name": db.BOOTSTRAP_JOB,
+                "namespace": self._namespace,
+                "labels": m.labels("db-bootstrap"),
+            },
+            spec={
+                "backoffLimit": 3,
+                "activeDeadlineSeconds": db.BOOTSTRAP_DEADLINE_SECONDS,
+                "template": {"metadata": {"labels": m.labels("db-bootstrap")}, "spec": pod},
+            },
+            # The Job awaiter fails the update on a failed Job; a rotation replaces it.
+            opts=pulumi.ResourceOptions.merge(
+                self._child(depends_on=[*needs, files]),
+                rollout.migration_options(db.BOOTSTRAP_DEADLINE_SECONDS),
+            ),
+        )
 
     def _app_secret(self, namespace: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
         """Generated keys (stable across updates; protected in prod: losing ENCRYPTION_KEY

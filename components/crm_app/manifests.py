@@ -15,9 +15,8 @@ from ..twenty import SERVER_PORT
 
 RUN_AS = 1000  # the image's `node` user
 APP_NAME = "twenty"
-# Secrets the pods read: the database URL (synced by External Secrets from the RDS-managed
-# secret) and the application's own keys and Redis URL (generated, Pulumi secrets).
-DATABASE_SECRET = "twenty-database"
+# The application's own keys and Redis URL (generated, Pulumi secrets); the database login is
+# added by database_access.with_database.
 APP_SECRET = "twenty-app"
 
 
@@ -75,10 +74,6 @@ def environment(
         {"name": "NODE_PORT", "value": str(SERVER_PORT)},
         {"name": "SERVER_URL", "value": server_url},
         {"name": "HOME", "value": "/tmp"},
-        secret(DATABASE_SECRET, "PG_DATABASE_URL"),
-        # node-postgres encrypts but trusts any server certificate with this flag; RDS
-        # refuses unencrypted connections (rds.force_ssl=1).
-        {"name": "PG_SSL_ALLOW_SELF_SIGNED", "value": "true"},
         {"name": "PG_POOL_MAX_CONNECTIONS", "value": str(pool_size)},
         secret(APP_SECRET, "REDIS_URL"),
         secret(APP_SECRET, "ENCRYPTION_KEY"),

@@ -94,6 +94,14 @@ COMPUTED: dict[str, ComputedOutputs] = {
     "random:index/randomPassword:RandomPassword": lambda name, inputs, region: {
         "result": _digest("password", name, length=int(inputs.get("length", 32)))
     },
+    "random:index/randomId:RandomId": lambda name, inputs, region: {
+        "hex": _digest("random-id", name, length=2 * int(inputs.get("byteLength", 4)))
+    },
+    "aws:secretsmanager/secret:Secret": lambda name, inputs, region: _secret(name, inputs, region),
+    "aws:secretsmanager/secretVersion:SecretVersion": lambda name, inputs, region: {
+        # A new value is a new version, as Secrets Manager answers.
+        "versionId": _uuid(f"{name}/{json.dumps(inputs.get('secretString'), default=str)}")
+    },
     "kubernetes:networking.k8s.io/v1:Ingress": lambda name, inputs, region: {
         "status": {
             "loadBalancer": {
@@ -159,7 +167,6 @@ COMPUTED: dict[str, ComputedOutputs] = {
         inputs.get("bucket") or f"{inputs.get('bucketPrefix', name)}{_digest(name, length=12)}",
         region,
     ),
-    "aws:secretsmanager/secret:Secret": lambda name, inputs, region: _secret(name, inputs, region),
 }
 
 

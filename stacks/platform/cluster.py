@@ -19,6 +19,7 @@ from .providers import PROJECT
 
 APP_SERVICE_ACCOUNT = "twenty"
 SECRETS_SERVICE_ACCOUNT = "twenty-secrets"
+DB_BOOTSTRAP_SERVICE_ACCOUNT = "twenty-db-bootstrap"
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ class ClusterTier:
     app_role: aws.iam.Role
     """The CRM's pods: the attachments bucket and its key, nothing else."""
     secrets_role: aws.iam.Role
-    """External Secrets: reads the database and SMTP secrets, nothing else."""
+    """External Secrets for the CRM: reads the CRM's login and SMTP secrets, nothing else."""
+    db_bootstrap_role: aws.iam.Role
+    """External Secrets for the database bootstrap Job: reads the master secret, nothing else."""
 
 
 def build_cluster(
@@ -64,6 +67,7 @@ def build_cluster(
         opts=opts,
     )
     namespace = settings.app.namespace
+    database_key = keys_.keys[KeyDomain.DATABASE].arn
     return ClusterTier(
         cluster=cluster,
         app_role=cluster.workload_role(
@@ -75,8 +79,16 @@ def build_cluster(
             SECRETS_SERVICE_ACCOUNT,
             secret_reader_policy(
                 dns_suffix(cluster),
-                (data.database.master_secret_arn, keys_.keys[KeyDomain.DATABASE].arn),
+                (data.database.crm_secret_arn, database_key),
                 (email.secret_arn, keys_.keys[KeyDomain.EMAIL].arn),
+            ),
+        ),
+        db_bootstrap_role=cluster.workload_role(
+            "crm-db-bootstrap",
+            namespace,
+            DB_BOOTSTRAP_SERVICE_ACCOUNT,
+            secret_reader_policy(
+                dns_suffix(cluster), (data.database.master_secret_arn, database_key)
             ),
         ),
     )

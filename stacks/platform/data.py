@@ -66,6 +66,9 @@ def _database(
                 include={
                     "instance_class",
                     "engine_version",
+                    "auto_minor_version_upgrade",
+                    "blue_green_updates",
+                    "crm_login_rotation",
                     "multi_az",
                     "read_replicas",
                     "allocated_storage_gib",

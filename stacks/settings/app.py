@@ -114,7 +114,9 @@ class CapacitySettings(Section):
         `poolSize`) and the global workspace data source
         (`src/engine/twenty-orm/global-workspace-datasource/global-workspace-datasource.service.ts`,
         `poolSize`); the pool registry (`DatabasePoolName`: core, workspace_primary,
-        workspace_replica) names no other. A replica pool, when configured, goes to a replica."""
+        workspace_replica) names no other. A replica pool, when configured, goes to a replica
+        (each replica carries fewer than this). The bootstrap Job's one session ends before
+        the migration Job starts."""
         return self.processes_at_peak() * POOLS_PER_PROCESS * self.pool_size
 
     @model_validator(mode="after")

@@ -71,9 +71,19 @@ def _check_instance_class(value: str) -> str:
     )
 
 
+SUPPORTED_MAJORS = ("16",)
+"""PostgreSQL majors the CRM is run on (Twenty's own images use 16). A new major is added here
+after checking that Twenty supports it; the README's "Major-version upgrades" says how to move."""
+
+
 def _check_engine_version(value: str) -> str:
-    if not re.fullmatch(r"16\.\d{1,2}", value):
-        raise ValueError("must be a PostgreSQL 16 minor version such as 16.11")
+    major, _, minor = value.partition(".")
+    if major not in SUPPORTED_MAJORS or not re.fullmatch(r"|\d{1,2}", minor) or value.endswith("."):
+        majors = ", ".join(SUPPORTED_MAJORS)
+        raise ValueError(
+            f"must be a PostgreSQL major ({majors}: RDS applies minor upgrades) or an explicit "
+            "minor such as 16.11 (with autoMinorVersionUpgrade: false)"
+        )
     return value
 
 
@@ -157,10 +167,24 @@ class DatabaseSettings(Section):
 
     instance_class: InstanceClass = "db.r7g.large"
     """RDS instance class of the primary and every replica (memory sets `max_connections`)."""
-    engine_version: EngineVersion = "16.11"
-    """Pinned PostgreSQL 16 minor version. RDS applies newer minors in the maintenance window
-    (automatic minor upgrades); set this to the version then running (`pulumi refresh` shows
-    it) or the next `pulumi up` tries a downgrade, which RDS refuses."""
+    engine_version: EngineVersion = "16"
+    """PostgreSQL version. The major alone (`16`, the default) lets RDS apply minor versions in
+    the maintenance window without the stack ever asking for a downgrade; an explicit minor
+    (`16.11`) needs autoMinorVersionUpgrade: false."""
+    auto_minor_version_upgrade: bool = True
+    """RDS applies new minor versions in the maintenance window (security fixes). Turn it off
+    only together with an explicit minor in engineVersion, and then upgrade by editing it."""
+    blue_green_updates: bool = False
+    """Apply engine-version, class and parameter changes through an RDS Blue/Green deployment
+    (the way to upgrade the major with about a minute of downtime). Turns on logical
+    replication, which RDS needs for a major upgrade that way. Not with drRegion."""
+    crm_login_rotation: Annotated[int, int_range(0, 1_000_000)] = 0
+    """How often the CRM's database login was rotated; `python -m stacks rotate-db-password`
+    increments it. Each value alternates between two logins, so pods still on the previous one
+    keep working until they are replaced."""
+    replica_reads: bool = True
+    """Send Twenty's read-only queries to the read replicas (PG_DATABASE_REPLICA_URL), when
+    there are any."""
     multi_az: bool = True
     """Synchronous standby in a second AZ with automatic failover."""
     read_replicas: Annotated[int, int_range(0, 6)] = 2
@@ -199,6 +223,7 @@ class DatabaseSettings(Section):
                 "must be at least 10% above allocatedStorageGib "
                 f"({self.allocated_storage_gib}), or storage autoscaling cannot start",
             )
+        self._check_version_pin()
         if windows_overlap(self.backup_window, self.maintenance_window):
             raise FieldError(
                 "maintenanceWindow",
@@ -206,13 +231,51 @@ class DatabaseSettings(Section):
                 f"must not overlap backupWindow {self.backup_window} (backups run every day)",
             )
         if self.dr_region is None:
-            for key, value in (
-                ("drSubnetGroupName", self.dr_subnet_group_name),
-                ("drSecurityGroupIds", self.dr_security_group_ids),
-            ):
-                if value:
-                    raise FieldError(key, value, "is only used with drRegion, which is not set")
-            return self
+            self._check_dr_keys_unused()
+        else:
+            self._check_dr_replica()
+        return self
+
+    def _check_version_pin(self) -> None:
+        """The trap: a pinned minor with automatic upgrades asks RDS for a downgrade after the
+        first maintenance window; a bare major without them never gets a security fix."""
+        explicit_minor = "." in self.engine_version
+        if explicit_minor and self.auto_minor_version_upgrade:
+            raise FieldError(
+                "engineVersion",
+                self.engine_version,
+                "pins a minor version while autoMinorVersionUpgrade is true: after RDS upgrades "
+                "the minor in a maintenance window, the next `pulumi up` would ask for a "
+                f"downgrade, which RDS refuses. Pin the major ({self.engine_version.split('.')[0]})"
+                " with automatic minor upgrades, or set autoMinorVersionUpgrade: false",
+            )
+        if not explicit_minor and not self.auto_minor_version_upgrade:
+            raise FieldError(
+                "autoMinorVersionUpgrade",
+                False,
+                f"needs an explicit minor in engineVersion (e.g. {self.engine_version}.11): with "
+                f"only the major ({self.engine_version}) and no automatic upgrades the instance "
+                "would keep whatever minor RDS chose at creation and never get a fix",
+            )
+
+    def _check_dr_keys_unused(self) -> None:
+        for key, value in (
+            ("drSubnetGroupName", self.dr_subnet_group_name),
+            ("drSecurityGroupIds", self.dr_security_group_ids),
+        ):
+            if value:
+                raise FieldError(key, value, "is only used with drRegion, which is not set")
+
+    def _check_dr_replica(self) -> None:
+        if self.blue_green_updates:
+            raise FieldError(
+                "blueGreenUpdates",
+                True,
+                "cannot be used with drRegion: RDS Blue/Green deployments do not support a "
+                "source with a cross-Region read replica. Unset drRegion (the DR replica is "
+                "deleted), upgrade, then set drRegion again (a new replica of the upgraded "
+                "primary)",
+            )
         if self.dr_subnet_group_name is None:
             raise FieldError(
                 "drSubnetGroupName",
@@ -225,7 +288,6 @@ class DatabaseSettings(Section):
                 [],
                 f"must list at least one security group in {self.dr_region} for the DR replica",
             )
-        return self
 
 
 def check_placement(

@@ -19,6 +19,7 @@ from ..settings import StackSettings
 from ..settings_reader import read_environment_settings
 from .addons import build_addons
 from .crm import build_crm
+from .rds_ca import BundleError, fetch_bundle
 
 PLATFORM_PROJECT = "crm-platform"
 
@@ -42,12 +43,21 @@ def kubernetes_provider(platform: PlatformOutputs) -> k8s.Provider:
     return k8s.Provider("cluster", kubeconfig=config, cluster_identifier=platform.cluster_name)
 
 
-def program(settings: StackSettings | None = None) -> None:
-    """The workloads' Pulumi program (`settings` given: the offline plan, already validated)."""
+def rds_ca_bundle(region: str) -> str:
+    """AWS's current RDS CA bundle; a failure stops the deploy with one message."""
+    try:
+        return fetch_bundle(region)
+    except BundleError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def program(settings: StackSettings | None = None, ca_bundle: str | None = None) -> None:
+    """The workloads' Pulumi program (`settings` and `ca_bundle` given: the offline plan)."""
     settings = settings or read_environment_settings()
+    ca_bundle = ca_bundle or rds_ca_bundle(settings.region)
     platform = PlatformOutputs.read(pulumi.StackReference(platform_stack_name()))
     opts = pulumi.ResourceOptions(provider=kubernetes_provider(platform))
     addons = build_addons(settings, platform, opts)
-    crm = build_crm(settings, platform, addons, opts)
+    crm = build_crm(settings, platform, addons, ca_bundle, opts)
     pulumi.export("crmUrl", crm.url)
     pulumi.export("crmVersion", settings.app.version)

@@ -18,9 +18,11 @@ def build_crm(
     settings: StackSettings,
     platform: PlatformOutputs,
     addons: ClusterAddons,
+    ca_bundle: str,
     opts: pulumi.ResourceOptions,
 ) -> CrmApp:
-    app, capacity = settings.app, settings.app.capacity
+    app, capacity, database = settings.app, settings.app.capacity, settings.database
+    reads_on_replicas = database.replica_reads and database.read_replicas > 0
     return CrmApp(
         f"{settings.environment}-crm",
         CrmAppArgs(
@@ -32,7 +34,13 @@ def build_crm(
             database_host=platform.db_writer_address,
             database_port=platform.db_port,
             database_name=platform.db_name,
-            database_secret_arn=platform.db_master_secret_arn,
+            database_secret_arn=platform.db_crm_secret_arn,
+            database_secret_version=platform.db_crm_secret_version_id,
+            database_role=platform.db_crm_role,
+            master_secret_arn=platform.db_master_secret_arn,
+            db_bootstrap_role_arn=platform.db_bootstrap_role_arn,
+            replica_hosts=platform.db_reader_addresses if reads_on_replicas else None,
+            ca_bundle=ca_bundle,
             redis_host=platform.cache_primary_endpoint,
             redis_port=platform.cache_port,
             redis_auth_token=platform.cache_auth_token,

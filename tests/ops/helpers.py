@@ -59,11 +59,39 @@ def _real_keys(plan: Plan) -> dict[str, str]:
     return {arn: kms_key(plan.outputs["region"]) for arn in arns}
 
 
+def _deploy_parameter_groups(plan: Plan, rds) -> None:
+    """The stack's parameter groups (TLS required) under the names the instances use."""
+    home = plan.one("pulumi:providers:aws").urn
+    used = {r.get("parameterGroupName") for r in plan.of_type("aws:rds/instance:Instance")}
+    for group in plan.of_type("aws:rds/parameterGroup:ParameterGroup"):
+        if group.provider != home:
+            continue
+        name = next(n for n in used if n and n.startswith(group.name))
+        rds.create_db_parameter_group(
+            DBParameterGroupName=name,
+            DBParameterGroupFamily=group.get("family"),
+            Description=group.get("description"),
+        )
+        rds.modify_db_parameter_group(
+            DBParameterGroupName=name,
+            Parameters=[
+                {
+                    "ParameterName": p["name"],
+                    "ParameterValue": p["value"],
+                    "ApplyMethod": "immediate",
+                }
+                for p in group.get("parameters")
+            ],
+        )
+
+
 def _deploy_database(plan: Plan, keys: dict[str, str]) -> None:
     rds = boto3.client("rds", region_name=plan.outputs["region"])
+    _deploy_parameter_groups(plan, rds)
     instances = plan.of_type("aws:rds/instance:Instance")
     for db in (r for r in instances if not r.get("replicateSourceDb")):
         rds.create_db_instance(
+            DBParameterGroupName=db.get("parameterGroupName"),
             DBInstanceIdentifier=db.get("identifier"),
             DBInstanceClass=db.get("instanceClass"),
             Engine=db.get("engine"),
@@ -145,13 +173,33 @@ def _shaped(value: Any, shape) -> Any:
     return value
 
 
+def _deploy_login_secrets(plan: Plan, keys: dict[str, str]) -> dict[str, str]:
+    """The master and CRM login secrets under the database key; returns the stack's ARNs and
+    version id → moto's."""
+    secrets = boto3.client("secretsmanager", region_name=plan.outputs["region"])
+    real: dict[str, str] = {}
+    for output in ("dbMasterSecretArn", "dbCrmSecretArn"):
+        arn = plan.outputs[output]
+        (secret,) = [s for s in plan.of_type("aws:secretsmanager/secret:Secret")
+                     if arn.split(":")[6].startswith(s.get("namePrefix"))]  # fmt: skip
+        created = secrets.create_secret(
+            Name=arn.split(":")[6], KmsKeyId=keys[secret.get("kmsKeyId")], SecretString="{}"
+        )
+        real[arn] = created["ARN"]
+        if output == "dbCrmSecretArn":
+            real[plan.outputs["dbCrmSecretVersionId"]] = created["VersionId"]
+    return real
+
+
 def deploy_plan(plan: Plan) -> dict[str, Any]:
-    """Create in moto what the synthesized `plan` deploys (its RDS instances, EKS cluster and
-    attachments bucket, with their inputs), and return its stack outputs with moto's key ARNs."""
+    """Create in moto what the synthesized `plan` deploys (its RDS instances, EKS cluster,
+    attachments bucket and database login secrets, with their inputs), and return its stack
+    outputs with moto's key and secret ARNs."""
     keys = _real_keys(plan)
     _deploy_database(plan, keys)
     _deploy_cluster(plan, keys)
     _deploy_bucket(plan, keys)
+    keys |= _deploy_login_secrets(plan, keys)
     outputs = _replace(redact(plan.outputs), keys)
     outputs.pop("kubeconfig", None)
     return outputs

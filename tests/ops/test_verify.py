@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -14,6 +15,7 @@ import pytest
 
 from ops.stack_settings import stack_settings
 from ops.verify import run_checks
+from ops.verify_database import parameters_in_effect, server_certificate
 from stacks.stackfile import stack_names
 from tests.conftest import shipped
 from tests.ops.helpers import REGION, assert_clean_failure, deploy_plan, kms_key, pulumi_args
@@ -133,13 +135,31 @@ def bucket_allows_public_policies(outputs: dict) -> None:
 @pytest.mark.parametrize(
     ("breakage", "failing_check", "detail"),
     [
-        (replicas_share_an_az, "rds replicas in distinct AZs", "replicas share eu-central-1"),
+        # the replica it stands in for still replicates, undeclared now
+        (
+            replicas_share_an_az,
+            ("rds replicas in distinct AZs", "rds undeclared readers"),
+            "replicas share eu-central-1",
+        ),
         (primary_not_multi_az, "rds primary Multi-AZ as configured", "(stack setting multiAz"),
-        (replica_dropped, "rds read replicas as configured", "1 (stack setting readReplicas: 2)"),
+        (
+            replica_dropped,
+            ("rds read replicas as configured", "rds undeclared readers"),
+            "1 (stack setting readReplicas: 2)",
+        ),
         (backup_retention_shortened, "rds primary backup retention", "3 (stack setting"),
-        (database_key_differs, "rds primary encrypted with dbKmsKeyArn", "StorageEncrypted=True"),
-        (replica_not_replicating, "rds replica standalone replicating", "source none"),
-        (replica_missing, "rds replica gone-replica", "not found"),
+        (
+            database_key_differs,
+            ("rds primary encrypted with dbKmsKeyArn", "secret prod-db-"),
+            "StorageEncrypted=True",
+        ),
+        # the stack's own replica, no longer declared, is also a reader beyond the stack's
+        (
+            replica_not_replicating,
+            ("rds replica standalone replicating", "rds undeclared readers"),
+            "source none",
+        ),
+        (replica_missing, ("rds replica gone-replica", "rds undeclared readers"), "not found"),
         (cluster_secrets_key_differs, "eks secrets encrypted with clusterSecretsKeyArn", "key"),
         (bucket_uses_s3_managed_keys, "s3 attachments encrypted with storageKmsKeyArn", "AES256"),
         (bucket_allows_public_policies, "s3 attachments public access", "BlockPublicPolicy"),
@@ -152,14 +172,47 @@ def test_each_drift_fails_exactly_its_check(
     breakage(outputs)
 
     failed = [c for c in run_checks(outputs, stack_settings("prod")) if not c.ok]
-    assert [c.name for c in failed] == [
-        c.name for c in failed if c.name.startswith(failing_check)
-    ] and len(failed) == 1, failed
+    prefixes = failing_check if isinstance(failing_check, tuple) else (failing_check,)
+    assert [c.name for c in failed] == [c.name for c in failed if c.name.startswith(prefixes)] and {
+        p for p in prefixes for c in failed if c.name.startswith(p)
+    } == set(prefixes), failed
     assert detail in failed[0].detail
 
     result = cli("verify", "prod", "--outputs-file", write_outputs(tmp_path, outputs))
     assert result.exit_code == 1, result.output
-    assert "FAIL" in result.output and "1 of" in result.output
+    assert "FAIL" in result.output and f"{len(failed)} of" in result.output
+
+
+def undeclared_replica(outputs: dict) -> None:
+    boto3.client("rds", region_name=REGION).create_db_instance_read_replica(
+        DBInstanceIdentifier="leftover", SourceDBInstanceIdentifier=outputs["dbPrimaryIdentifier"]
+    )
+
+
+def crm_login_changed_outside_the_stack(outputs: dict) -> None:
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=outputs["dbCrmSecretArn"], SecretString='{"username": "someone-else"}'
+    )
+
+
+def master_secret_on_the_aws_managed_key(outputs: dict) -> None:
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    outputs["dbMasterSecretArn"] = secrets.create_secret(Name="plain", SecretString="{}")["ARN"]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "failing_check", "detail"),
+    [
+        (undeclared_replica, "rds undeclared readers", "undeclared: leftover"),
+        (crm_login_changed_outside_the_stack, "secret prod-db-crm", "current version"),
+        (master_secret_on_the_aws_managed_key, "secret plain", "key aws/secretsmanager"),
+    ],
+)
+def test_database_access_drift_fails_its_check(aws, breakage, failing_check, detail):
+    outputs = deploy_stack("prod")
+    breakage(outputs)
+    (failed,) = [c for c in run_checks(outputs, stack_settings("prod")) if not c.ok]
+    assert failed.name.startswith(failing_check) and detail in failed.detail, failed
 
 
 def test_dev_made_multi_az_is_drift_too(aws):
@@ -250,3 +303,63 @@ def test_pulumi_backend_failure_is_a_clean_error(aws, cli, fake_pulumi):
     fake_pulumi.fail("stack output", stderr="failed to load checkpoint: blob (code=NotFound)")
     result = cli("verify", "dev", *pulumi_args(fake_pulumi))
     assert_clean_failure(result, 2, "Pulumi CLI failed", "failed to load checkpoint")
+
+
+def test_parameters_pending_a_reboot_fail_with_the_remedy():
+    """moto applies parameter groups at once; RDS leaves a group attached after creation
+    pending a reboot (the DR replica's case), which the check must catch."""
+    pending = {
+        "DBParameterGroups": [
+            {"DBParameterGroupName": "crm-dr", "ParameterApplyStatus": "pending-reboot"}
+        ]
+    }
+    check = parameters_in_effect("crm-prod-dr", pending)
+    assert not check.ok
+    assert "crm-dr=pending-reboot" in check.detail
+    assert "aws rds reboot-db-instance --db-instance-identifier crm-prod-dr" in check.detail
+    assert not parameters_in_effect("x", {"DBParameterGroups": []}).ok
+    in_sync = {
+        "DBParameterGroups": [{"DBParameterGroupName": "g", "ParameterApplyStatus": "in-sync"}]
+    }
+    assert parameters_in_effect("x", in_sync).ok
+
+
+def test_server_certificate_must_outlive_the_margin():
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    soon = {
+        "CertificateDetails": {
+            "CAIdentifier": "rds-ca-rsa2048-g1",
+            "ValidTill": now + timedelta(days=10),
+        }
+    }
+    later = {
+        "CertificateDetails": {
+            "CAIdentifier": "rds-ca-rsa2048-g1",
+            "ValidTill": now + timedelta(days=300),
+        }
+    }
+    assert not server_certificate(soon, now).ok
+    assert server_certificate(later, now).ok
+
+
+def test_dr_replica_parameters_are_checked_in_its_region(aws):
+    outputs = deploy_stack("prod")
+    rds = boto3.client("rds", region_name="eu-west-1")
+    (primary,) = boto3.client("rds", region_name=REGION).describe_db_instances(
+        DBInstanceIdentifier=outputs["dbPrimaryIdentifier"]
+    )["DBInstances"]
+    rds.create_db_parameter_group(  # moto copies the source's group name into the DR region
+        DBParameterGroupName=primary["DBParameterGroups"][0]["DBParameterGroupName"],
+        DBParameterGroupFamily="postgres16",
+        Description="dr",
+    )
+    primary_arn = primary["DBInstanceArn"]
+    dr = rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="crm-prod-dr", SourceDBInstanceIdentifier=primary_arn
+    )["DBInstance"]
+    outputs |= {"dbDrRegion": "eu-west-1", "dbDrReplicaArn": dr["DBInstanceArn"]}
+    names = {c.name: c for c in run_checks(outputs, stack_settings("prod"))}
+    assert names["rds crm-prod-dr parameters in effect"].ok
+    outputs["dbDrReplicaArn"] = dr["DBInstanceArn"].replace("crm-prod-dr", "gone")
+    names = {c.name: c for c in run_checks(outputs, stack_settings("prod"))}
+    assert not names["rds DR replica gone"].ok
