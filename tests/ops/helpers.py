@@ -61,7 +61,7 @@ def _real_keys(plan: Plan) -> dict[str, str]:
 
 def _deploy_parameter_groups(plan: Plan, rds) -> None:
     """The stack's parameter groups (TLS required) under the names the instances use."""
-    home = plan.one("pulumi:providers:aws").urn
+    home = plan.named(f"aws-{plan.stack}").urn
     used = {r.get("parameterGroupName") for r in plan.of_type("aws:rds/instance:Instance")}
     for group in plan.of_type("aws:rds/parameterGroup:ParameterGroup"):
         if group.provider != home:
