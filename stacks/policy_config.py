@@ -176,4 +176,5 @@ def policy_config_for(settings: StackSettings) -> dict[str, Any]:
         require_waf=settings.waf.enabled or settings.app.waf_web_acl_arn is not None,
         eks_support_end=dated_versions(),
         adopting=list(ADOPTING),
+        suppressions=[suppression.model_dump() for suppression in settings.suppressions],
     )

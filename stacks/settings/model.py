@@ -21,6 +21,7 @@ from .operations import AlarmSettings, BackupSettings, WafSettings, check_copy_r
 from .regions import email_regions, missing_services
 from .residency import Region, ResidencySettings
 from .storage import StorageSettings
+from .suppressions import Suppression
 
 Profile = Literal["dev", "staging", "prod"]
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
@@ -80,6 +81,18 @@ class StackSettings(Section):
     backup: BackupSettings = Field(default_factory=BackupSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     waf: WafSettings = Field(default_factory=WafSettings)
+    suppressions: list[Suppression] = Field(default_factory=list)
+    """Acknowledged policy findings: `{policy, resource, reason}` each."""
+
+    @model_validator(mode="after")
+    def _each_finding_acknowledged_once(self) -> StackSettings:
+        pairs = [(s.policy, s.resource) for s in self.suppressions]
+        for index, pair in enumerate(pairs):
+            if pair in pairs[:index]:
+                raise FieldError(
+                    f"suppressions.{index}", list(pair), "must not repeat a policy and resource"
+                )
+        return self
 
     @model_validator(mode="after")
     def _runner_has_egress(self) -> StackSettings:
