@@ -29,11 +29,15 @@ _plans: dict[str, tuple[Plan, dict]] = {}
 
 
 def _config(region: str, allowed: list[str], jurisdiction: str, **residency) -> dict[str, str]:
+    """Prod in the partition; with one allowed region (the Sovereign Cloud has one), backups
+    stay in it, since a copy may only go to another allowed region."""
+    one_region = {"backup": {"crossRegionCopy": False}} if len(allowed) == 1 else {}
     return stack_config(
         "prod",
         **{
             "aws:region": region,
             "residency": {"jurisdiction": jurisdiction, "allowedRegions": allowed, **residency},
+            **one_region,
         },
     )
 

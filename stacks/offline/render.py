@@ -90,6 +90,22 @@ def _counts_table(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+ADVISORY_LINES = 2
+"""An advisory's affected resources take at most this many lines; --details lists them all."""
+
+
+def _affected(head: str, names: list[str], everyone: bool) -> list[str]:
+    """The policy's line with its resources: every one for a blocking finding, as many as fit
+    in ADVISORY_LINES for an advisory (the rest counted)."""
+    for shown in range(len(names), 0, -1):
+        rest = len(names) - shown
+        text = head + ", ".join(names[:shown]) + (f" … +{rest} more" if rest else "")
+        lines = wrap(text, " " * 6)
+        if everyone or len(lines) <= ADVISORY_LINES:
+            return lines
+    return wrap(f"{head}{len(names)} resources", " " * 6)
+
+
 def _gate(document: dict[str, Any]) -> list[str]:
     """Findings grouped by policy, mandatory first, with the resources each one affects."""
     policies = document["policies"]
@@ -105,7 +121,7 @@ def _gate(document: dict[str, Any]) -> list[str]:
         found = groups[(enforcement, severity, policy)]
         names = sorted({finding["resource"] or "(stack)" for finding in found})
         head = f"  {enforcement.upper():<9} {severity or '-':<8} {policy} ({len(found)}): "
-        lines += wrap(head + ", ".join(names), " " * 6)
+        lines += _affected(head, names, everyone=enforcement == "mandatory")
         if enforcement == "mandatory":
             lines += wrap(f"      fix: {found[0]['remediation']}", " " * 11)
     if policies["advisory"]:
