@@ -29,11 +29,14 @@ _plans: dict[str, tuple[Plan, dict]] = {}
 
 
 def _config(region: str, allowed: list[str], jurisdiction: str, **residency) -> dict[str, str]:
+    """Prod in `region`; with one allowed region (the sovereign cloud has one), backups have no
+    second region to be copied to."""
     return stack_config(
         "prod",
         **{
             "aws:region": region,
             "residency": {"jurisdiction": jurisdiction, "allowedRegions": allowed, **residency},
+            "backup": {"crossRegionCopy": len(allowed) > 1},
         },
     )
 
