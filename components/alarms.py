@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .encryption import ALERT_PUBLISHERS
+from .iam import service_principal
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ class Alarms(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             name,
             arn=self.topic.arn,
-            policy=pulumi.Output.json_dumps(_topic_policy(self.topic.arn, account, partition)),
+            policy=pulumi.Output.json_dumps(
+                _topic_policy(self.topic.arn, account, partition, self._publishers())
+            ),
             opts=child,
         )
         for index, email in enumerate(args.emails):
@@ -79,6 +82,9 @@ class Alarms(pulumi.ComponentResource):
         self.alarms = [self._alarm(name, alarm) for alarm in args.alarms]
         self.topic_arn = self.topic.arn
         self.register_outputs({"topicArn": self.topic.arn})
+
+    def _publishers(self) -> list[pulumi.Output[str]]:
+        return [service_principal(service, self) for service in ALERT_PUBLISHERS]
 
     def _alarm(self, prefix: str, alarm: MetricAlarm) -> aws.cloudwatch.MetricAlarm:
         percentile = alarm.statistic.startswith("p")
@@ -104,7 +110,10 @@ class Alarms(pulumi.ComponentResource):
 
 
 def _topic_policy(
-    topic_arn: pulumi.Output[str], account: pulumi.Output[str], partition: pulumi.Output[str]
+    topic_arn: pulumi.Output[str],
+    account: pulumi.Output[str],
+    partition: pulumi.Output[str],
+    publishers: list[pulumi.Output[str]],
 ) -> dict:
     """The account administers the topic; the publishing services act only for this account
     (no confused deputy)."""
@@ -128,7 +137,7 @@ def _topic_policy(
             {
                 "Sid": "ServicesPublishForThisAccount",
                 "Effect": "Allow",
-                "Principal": {"Service": list(ALERT_PUBLISHERS)},
+                "Principal": {"Service": publishers},
                 "Action": "sns:Publish",
                 "Resource": topic_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},

@@ -9,7 +9,6 @@ restore; AWS Backup reports each test's restore job to the alarm topic (vault no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,7 +16,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from .iam import service_trust
+from .iam import service_trust_json
 
 COMPLIANCE_GRACE_DAYS = 3
 """Days a compliance-mode lock can still be removed; AWS Backup's minimum (botocore:
@@ -117,7 +116,7 @@ class Backup(pulumi.ComponentResource):
     def _role(self) -> aws.iam.Role:
         role = aws.iam.Role(
             f"{self._name}-service",
-            assume_role_policy=json.dumps(service_trust("backup.amazonaws.com")),
+            assume_role_policy=service_trust_json("backup", self),
             opts=self._child(),
         )
         for policy in SERVICE_ROLE_POLICIES:

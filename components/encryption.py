@@ -38,9 +38,10 @@ _VIA_SERVICES: dict[KeyDomain, tuple[str, ...]] = {
     KeyDomain.BACKUP: ("backup",),
     KeyDomain.ALERTS: ("sns",),
 }
-# Services that publish to the encrypted alarm topic as themselves (not through SNS on behalf
-# of a principal of this account): CloudWatch alarms and AWS Backup vault notifications.
-ALERT_PUBLISHERS = ("cloudwatch.amazonaws.com", "backup.amazonaws.com")
+# Services (named as in `service_principal`) that publish to the encrypted alarm topic as
+# themselves (not through SNS on behalf of a principal of this account): CloudWatch alarms
+# and AWS Backup vault notifications.
+ALERT_PUBLISHERS = ("cloudwatch", "backup")
 _USE_ACTIONS = [
     "kms:Encrypt",
     "kms:Decrypt",
@@ -77,6 +78,8 @@ class KeyPolicyNames:
     """CloudWatch Logs' regional principal (`logs.<region>.<suffix>`)."""
     autoscaling_principal: str
     """Auto Scaling's principal, which names its service-linked role's path."""
+    alert_publishers: tuple[str, ...]
+    """The principals of `ALERT_PUBLISHERS`."""
 
 
 def key_policy_names(
@@ -89,7 +92,8 @@ def key_policy_names(
         partition.dns_suffix,
         regional_service_principal("logs", parent),
         service_principal("autoscaling", parent),
-    ).apply(lambda v: KeyPolicyNames(v[0], region, v[1], v[2], v[3]))
+        *(service_principal(service, parent) for service in ALERT_PUBLISHERS),
+    ).apply(lambda v: KeyPolicyNames(v[0], region, v[1], v[2], v[3], tuple(v[4:])))
 
 
 def key_policy(domain: KeyDomain, account_id: str, names: KeyPolicyNames) -> dict:
@@ -144,7 +148,7 @@ def key_policy(domain: KeyDomain, account_id: str, names: KeyPolicyNames) -> dic
             {
                 "Sid": "AlertPublishers",
                 "Effect": "Allow",
-                "Principal": {"Service": list(ALERT_PUBLISHERS)},
+                "Principal": {"Service": list(names.alert_publishers)},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
             }

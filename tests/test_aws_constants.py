@@ -18,8 +18,19 @@ ALLOWED = {
     ("components/cluster_addons/load_balancer_controller.py", "eks.amazonaws.com/role-arn"): (
         "a Kubernetes annotation key read by EKS's pod identity webhook, not an AWS name"
     ),
+    ("components/cluster_addons/cluster_autoscaler.py", "eks.amazonaws.com/role-arn"): (
+        "a Kubernetes annotation key read by EKS's pod identity webhook, not an AWS name"
+    ),
     ("components/cluster/iam_policies.py", "elasticloadbalancing.amazonaws.com"): (
         "part of the controller's published policy, compared with upstream by a drift test"
+    ),
+    (
+        "stacks/workloads/rds_ca.py",
+        "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem",
+    ): (
+        "the RDS User Guide's trust-store URL of partition aws, keyed by the partition botocore "
+        "gives the region; no documented rule derives it from a DNS suffix, so other partitions "
+        "are refused until their own documented URL is added"
     ),
 }
 

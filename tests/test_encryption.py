@@ -29,6 +29,7 @@ def _names(region: str) -> KeyPolicyNames:
         dns_suffix=partition["dnsSuffix"],
         logs_principal=service_principal("logs", region)["id"],
         autoscaling_principal=service_principal("autoscaling", region)["name"],
+        alert_publishers=(service_principal("cloudwatch", region)["name"],),
     )
 
 

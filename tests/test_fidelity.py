@@ -18,7 +18,7 @@ from stacks.offline.gate import check
 from stacks.offline.model import SECRET_SIG_KEY
 from stacks.policy_config import policy_config_for
 from stacks.settings import load_settings
-from tests.conftest import shipped
+from tests.conftest import shipped, variant
 from tests.support import stack_config
 
 
@@ -29,8 +29,8 @@ def _botocore(service: str) -> dict:
 
 def _variants():
     for type_token, mapping in MAPPINGS.items():
-        for variant in mapping.variants():
-            yield type_token, variant
+        for selected in mapping.variants():
+            yield type_token, selected
 
 
 def test_shipped_stacks_pass_and_every_aws_input_is_mapped(any_stack: Plan) -> None:
@@ -45,6 +45,23 @@ def test_shipped_stacks_pass_and_every_aws_input_is_mapped(any_stack: Plan) -> N
     assert coverage.resources == len(mapped)
     # Every mapped resource contributes: values checked well beyond one per resource.
     assert coverage.checked > 4 * len(mapped) and coverage.constrained > len(mapped)
+
+
+# Resources the shipped stacks only create with settings they leave unset.
+OPTIONAL_TYPES = {
+    "aws:lb/listenerRule:ListenerRule": {"app": {"setup": {"adminCidrs": ["198.51.100.0/29"]}}},
+    "aws:sns/topicSubscription:TopicSubscription": {"alarms": {"emails": ["ops@example.com"]}},
+    "aws:codebuild/webhook:Webhook": {"deployRunner": {"connectionAuthorized": True}},
+}
+
+
+def test_resources_made_only_on_request_pass_and_are_mapped() -> None:
+    overrides = {key: value for extra in OPTIONAL_TYPES.values() for key, value in extra.items()}
+    plan = variant("dev", **overrides)
+    assert set(OPTIONAL_TYPES) <= {r.type for r in plan.resources}
+    report = fidelity.check(plan)
+    assert [f.message for f in report.findings] == []
+    assert report.coverage.unmapped == [] and report.coverage.unmapped_types == []
 
 
 @pytest.mark.parametrize(
@@ -112,6 +129,17 @@ WRONG_VALUES = [
     ("aws:lb/targetGroup:TargetGroup", "healthCheck.interval", 500.0, "range"),
     ("aws:codebuild/project:Project", "environment.computeType", "SMALL", "enum"),
     ("aws:route53/record:Record", "aliases.0.evaluateTargetHealth", "yes", "boolean"),
+    ("aws:backup/vault:Vault", "name", "crm platform", "pattern"),
+    ("aws:backup/plan:Plan", "rules.0.startWindow", 1.5, "whole number"),
+    ("aws:backup/vaultNotifications:VaultNotifications", "backupVaultEvents", ["FAILED"], "enum"),
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", "statistic", "Avg", "enum"),
+    (
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "dimensions",
+        {"DBInstanceIdentifier": ""},
+        "length",
+    ),
+    ("aws:wafv2/webAcl:WebAcl", "rules.0.visibilityConfig.metricName", "crm prod", "pattern"),
 ]
 
 

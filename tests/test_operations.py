@@ -13,7 +13,7 @@ from components.cluster_addons import cluster_autoscaler
 from stacks.offline import Plan
 from stacks.settings import SettingsError, StackSettings, load_settings
 from stacks.stackfile import read_stack_config
-from tests.support import stack_config
+from tests.support import service_principal, stack_config
 
 VAULT = "aws:backup/vault:Vault"
 LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
@@ -22,6 +22,7 @@ SELECTION = "aws:backup/selection:Selection"
 RESTORE_PLAN = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
 RESTORE_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSelection"
 TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 KEY = "aws:kms/key:Key"
 RDS = "aws:rds/instance:Instance"
@@ -203,16 +204,19 @@ def test_alarm_topic_is_encrypted_with_the_alerts_key(any_stack: Plan) -> None:
         assert alarm.property_dependencies["okActions"] == [topic.urn]
 
 
-def test_alerts_key_lets_the_publishers_use_it() -> None:
-    from components.encryption import KeyDomain, key_policy
-
-    statements = key_policy(KeyDomain.ALERTS, "111122223333", "aws", "eu-west-1")["Statement"]
-    (publishers,) = [s for s in statements if s.get("Sid") == "AlertPublishers"]
-    assert publishers["Principal"]["Service"] == [
-        "cloudwatch.amazonaws.com",
-        "backup.amazonaws.com",
-    ]
+def test_alerts_key_and_topic_admit_the_publishers(any_stack: Plan) -> None:
+    """CloudWatch alarms and AWS Backup notifications publish as themselves: both policies name
+    their principals as the provider's data source does in the topic's region."""
+    topic = any_stack.one(TOPIC)
+    region = provider_region(any_stack, topic)
+    expected = [service_principal(service, region)["name"] for service in ("cloudwatch", "backup")]
+    key_policy = json.loads(domain_key(any_stack, "alerts", region).get("policy"))
+    (publishers,) = [s for s in key_policy["Statement"] if s.get("Sid") == "AlertPublishers"]
+    assert publishers["Principal"]["Service"] == expected
     assert set(publishers["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    topic_policy = json.loads(any_stack.one(TOPIC_POLICY).get("policy"))
+    (services,) = [s for s in topic_policy["Statement"] if "Service" in s["Principal"]]
+    assert services["Principal"]["Service"] == expected
 
 
 def _alarms(plan: Plan) -> dict[tuple[str, str], list]:

@@ -188,12 +188,14 @@ class _Shape:
         return None
 
     def at(self, path: str) -> _Shape:
-        """The shape at a member path; list levels are crossed implicitly."""
+        """The shape at a member path; list levels are crossed implicitly, and a map's
+        `key` or `value` names its entries' shapes."""
         shape = self
         for part in path.split("."):
             while shape.body["type"] == "list":
                 shape = shape.child("member", shape.body["member"]["shape"])
-            ref = shape.body["members"][part]
+            body = shape.body
+            ref = body[part] if body["type"] == "map" else body["members"][part]
             shape = shape.child(part, ref["shape"])
         return shape
 
@@ -286,8 +288,8 @@ class _Walk:
     def _list(self, value: Any, path: str, shape: _Shape, secret: bool) -> None:
         body = shape.body
         member = shape.child("member", body["member"]["shape"])
-        if isinstance(value, dict) and _is_tag_list(member):
-            self._tags(value, path, member, secret)
+        if isinstance(value, dict) and _is_pair_list(member):
+            self._pairs(value, path, member, secret)
             return
         items = value if isinstance(value, list) else [value]
         self._bounds(len(items), path, shape, value, secret, "items")
@@ -306,11 +308,12 @@ class _Walk:
             self._scalar(key, f"{path}.{key}", key_shape, secret)
             self.value(item, f"{path}.{key}", value_shape, secret=secret)
 
-    def _tags(self, value: dict[str, Any], path: str, tag: _Shape, secret: bool) -> None:
-        """A Pulumi tag map sent as AWS's list of {Key, Value}."""
-        names = sorted(tag.body["members"], key=lambda name: not _normal(name).endswith("key"))
+    def _pairs(self, value: dict[str, Any], path: str, pair: _Shape, secret: bool) -> None:
+        """A Pulumi map sent as AWS's list of {Key, Value} (tags) or {Name, Value}
+        (CloudWatch dimensions)."""
+        names = sorted(pair.body["members"], key=lambda name: not _is_key_name(name))
         key_shape, value_shape = (
-            tag.child(name, tag.body["members"][name]["shape"]) for name in names
+            pair.child(name, pair.body["members"][name]["shape"]) for name in names
         )
         for key, item in value.items():
             self._scalar(key, f"{path}.{key}", key_shape, secret)
@@ -400,14 +403,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _is_tag_list(member: _Shape) -> bool:
+def _is_key_name(member: str) -> bool:
+    return _normal(member).endswith("key") or _normal(member) == "name"
+
+
+def _is_pair_list(member: _Shape) -> bool:
     body = member.body
-    names = [_normal(name) for name in body.get("members", {})]
+    names = list(body.get("members", {}))
     return (
         body["type"] == "structure"
         and len(names) == 2
-        and any(name.endswith("key") for name in names)
-        and any(name.endswith("value") for name in names)
+        and any(_is_key_name(name) for name in names)
+        and any(_normal(name).endswith("value") for name in names)
     )
 
 

@@ -2,7 +2,8 @@
 
 Inputs whose camelCase name matches a member of one of the operations (case and underscores
 ignored) need no entry. `renames` maps a Pulumi input path (list levels omitted) to
-`Operation:Member.Path` (or `Member.Path` in the first operation). `provider_only` lists inputs
+`Operation:Member.Path` (or `Member.Path` in the first operation; `Map.value` is a map's entry,
+for settings sent as one key of an attribute map). `provider_only` lists inputs
 no API call takes, each with the reason. `roots` are members whose fields Pulumi flattens to
 the top level (a launch template's `LaunchTemplateData`).
 """
@@ -475,6 +476,104 @@ MAPPINGS |= {
     ),
     "aws:sesv2/emailIdentity:EmailIdentity": ApiMapping(
         "sesv2", ("CreateEmailIdentity",), {}, REGION
+    ),
+}
+
+_PLAN_RULE = "BackupPlan.Rules"
+MAPPINGS |= {
+    # AWS Backup (vaults, plan, selection, restore tests)
+    "aws:backup/vault:Vault": ApiMapping(
+        "backup",
+        ("CreateBackupVault",),
+        {"name": "BackupVaultName", "kmsKeyArn": "EncryptionKeyArn", "tags": "BackupVaultTags"},
+        {**REGION, "forceDestroy": "the provider deletes the vault's recovery points first"},
+    ),
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": ApiMapping(
+        "backup", ("PutBackupVaultLockConfiguration",), {}, REGION
+    ),
+    "aws:backup/vaultNotifications:VaultNotifications": ApiMapping(
+        "backup", ("PutBackupVaultNotifications",), {}, REGION
+    ),
+    "aws:backup/plan:Plan": ApiMapping(
+        "backup",
+        ("CreateBackupPlan",),
+        {
+            "name": "BackupPlan.BackupPlanName",
+            "tags": "BackupPlanTags",
+            "rules.targetVaultName": f"{_PLAN_RULE}.TargetBackupVaultName",
+            "rules.schedule": f"{_PLAN_RULE}.ScheduleExpression",
+            "rules.startWindow": f"{_PLAN_RULE}.StartWindowMinutes",
+            "rules.completionWindow": f"{_PLAN_RULE}.CompletionWindowMinutes",
+            "rules.lifecycle.deleteAfter": f"{_PLAN_RULE}.Lifecycle.DeleteAfterDays",
+            "rules.copyActions.destinationVaultArn": (
+                f"{_PLAN_RULE}.CopyActions.DestinationBackupVaultArn"
+            ),
+            "rules.copyActions.lifecycle.deleteAfter": (
+                f"{_PLAN_RULE}.CopyActions.Lifecycle.DeleteAfterDays"
+            ),
+        },
+        REGION,
+        roots=("BackupPlan",),
+    ),
+    "aws:backup/selection:Selection": ApiMapping(
+        "backup",
+        ("CreateBackupSelection",),
+        {"planId": "BackupPlanId", "name": "BackupSelection.SelectionName"},
+        REGION,
+        roots=("BackupSelection",),
+    ),
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": ApiMapping(
+        "backup",
+        ("CreateRestoreTestingPlan",),
+        {"name": "RestoreTestingPlan.RestoreTestingPlanName"},
+        REGION,
+        roots=("RestoreTestingPlan",),
+    ),
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection": ApiMapping(
+        "backup",
+        ("CreateRestoreTestingSelection",),
+        {"name": "RestoreTestingSelection.RestoreTestingSelectionName"},
+        REGION,
+        roots=("RestoreTestingSelection",),
+    ),
+    # Alarms: the encrypted SNS topic and CloudWatch metric alarms
+    "aws:sns/topic:Topic": ApiMapping(
+        "sns",
+        ("CreateTopic",),
+        # Topic settings travel as CreateTopic's Attributes map (KmsMasterKeyId, ...).
+        {"kmsMasterKeyId": "Attributes.value"},
+        {**REGION, "namePrefix": "the provider derives Name from it (checked as `name` then)"},
+    ),
+    "aws:sns/topicPolicy:TopicPolicy": ApiMapping(
+        "sns",
+        ("SetTopicAttributes",),
+        {"arn": "TopicArn", "policy": "AttributeValue"},  # AttributeName "Policy"
+        REGION,
+    ),
+    "aws:sns/topicSubscription:TopicSubscription": ApiMapping(
+        "sns", ("Subscribe",), {"topic": "TopicArn"}, REGION
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ApiMapping(
+        "cloudwatch", ("PutMetricAlarm",), {"name": "AlarmName"}, REGION
+    ),
+    # WAF: the load balancer's web ACL
+    "aws:wafv2/webAcl:WebAcl": ApiMapping("wafv2", ("CreateWebACL",), {}, REGION),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": ApiMapping(
+        "wafv2", ("AssociateWebACL",), {}, REGION
+    ),
+    # The edge's first-start rules and the runner's webhook
+    "aws:lb/listenerRule:ListenerRule": ApiMapping(
+        "elbv2",
+        ("CreateRule",),
+        {"conditions.sourceIp": "Conditions.SourceIpConfig"},
+        REGION,
+    ),
+    "aws:codebuild/webhook:Webhook": ApiMapping(
+        "codebuild",
+        ("CreateWebhook",),
+        # Pulumi's filterGroups[].filters[] is the API's list of lists of filters.
+        {"filterGroups.filters": "filterGroups"},
+        REGION,
     ),
 }
 
