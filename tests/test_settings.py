@@ -17,7 +17,7 @@ BAD_INPUTS = [
         'crm-platform:netwrk: unknown setting (value {"cidr": "10.0.0.0/16"}); allowed keys '
         "here: alarms, app, backup, cache, cluster, dataClassification, database, deployRunner, "
         "encryption, logging, network, owner, profile, protectStatefulResources, residency, "
-        "storage, waf. "
+        "storage, suppressions, waf. "
         "Did you mean 'network'?",
     ),
     (
