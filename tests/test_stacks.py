@@ -179,7 +179,7 @@ def test_plan_output_is_the_same_every_time() -> None:
 
 
 def test_a_failing_workloads_layer_fails_the_stack_plan(monkeypatch) -> None:
-    """The workloads layer is built in a forked child; its failure is the plan's failure."""
+    """A failure of the workloads program is the plan's failure, after the platform's."""
     import stacks.workloads
     from stacks.offline import SynthesisError, synthesize_stack
     from stacks.settings import load_settings
