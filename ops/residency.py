@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from ops.aws import client, error_code, session, tags_match
+from ops.aws import client, error_code, partition, session, tags_match
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def tagged_in_region(sess, region: str, tags: dict[str, str]) -> list[Resource]:
     for page in paginator.paginate(TagFilters=filters):
         for mapping in page["ResourceTagMappingList"]:
             arn = mapping["ResourceARN"]
-            if arn.startswith("arn:aws:s3:::"):  # buckets are global; located by audit_buckets
+            if arn.split(":")[2:4] == ["s3", ""]:  # buckets are global; located by audit_buckets
                 continue
             tags_found = {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
             environment = tags_found.get("environment", "")
@@ -127,7 +127,7 @@ def audit_buckets(sess, home_region: str, tags: dict[str, str]) -> list[Resource
             raise
         bucket_tags = {t["Key"]: t["Value"] for t in tag_set}
         if tags_match(bucket_tags, tags):
-            arn = f"arn:aws:s3:::{name}"
+            arn = f"arn:{partition(home_region)}:s3:::{name}"
             environment = bucket_tags.get("environment", "")
             found.append(Resource(bucket_region(s3, name), "s3:bucket", arn, environment))
     return found
