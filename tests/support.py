@@ -12,7 +12,7 @@ from pulumi.runtime.mocks import MockCallArgs
 
 from stacks.offline import Plan, synthesize, synthesize_stack
 from stacks.offline.mocks import OfflineMocks
-from stacks.settings import load_settings
+from stacks.settings import StackSettings, load_settings
 from stacks.stackfile import read_stack_config
 
 AWS_PROVIDER = "pulumi:providers:aws"
@@ -23,6 +23,11 @@ MINIMAL_CONFIG = {
         {"domain": "crm.example.com", "tls": {"hostedZoneId": "Z0EXAMPLE1234567890"}}
     ),
 }
+
+
+def settings_of(stack: str) -> StackSettings:
+    """The validated settings of a stack file."""
+    return load_settings(stack, read_stack_config(stack))
 
 
 def stack_config(stack: str, **overrides: Any) -> dict[str, str]:

@@ -199,7 +199,8 @@ def test_node_role_holds_no_cni_permissions(prod: Plan) -> None:
 def test_oidc_provider_trusts_the_cluster_issuer_for_sts(prod: Plan) -> None:
     provider = prod.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert provider.property_dependencies["url"] == [_cluster(prod).urn]
-    assert provider.get("url").startswith("https://oidc.eks.eu-central-1.amazonaws.com/id/")
+    region = prod.outputs["region"]
+    assert provider.get("url").startswith(f"https://oidc.eks.{region}.amazonaws.com/id/")
     assert provider.get("clientIdLists") == ["sts.amazonaws.com"]
     host = provider.get("url").removeprefix("https://")
     assert prod.outputs["oidcProviderArn"] == f"arn:aws:iam::123456789012:oidc-provider/{host}"
@@ -476,7 +477,7 @@ def test_kubeconfig_holds_no_credential_and_signs_in_through_aws(any_stack: Plan
     assert exec_["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert exec_["command"] == "aws"
     assert exec_["args"][:4] == ["eks", "get-token", "--cluster-name", name]
-    assert exec_["args"][4:6] == ["--region", "eu-central-1"]
+    assert exec_["args"][4:6] == ["--region", any_stack.outputs["region"]]
     assert "token" not in json.dumps(config).replace("get-token", "")
     (cluster,) = config["clusters"]
     assert cluster["cluster"]["server"] == any_stack.outputs["clusterEndpoint"]
@@ -506,7 +507,7 @@ def test_load_balancer_controller_release(any_stack: Plan) -> None:
     assert release.get("namespace") == "kube-system"
     values = release.get("values")
     assert values["clusterName"] == f"crm-platform-{any_stack.stack}"
-    assert values["region"] == "eu-central-1"
+    assert values["region"] == any_stack.outputs["region"]
     assert values["vpcId"] == any_stack.outputs["vpcId"]
     assert values["replicaCount"] == 2
     assert values["serviceAccount"]["name"] == "aws-load-balancer-controller"

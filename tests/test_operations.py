@@ -11,9 +11,8 @@ import pytest
 from components.cluster.addons import ADDON_VERSIONS
 from components.cluster_addons import cluster_autoscaler
 from stacks.offline import Plan
-from stacks.settings import SettingsError, StackSettings, load_settings
-from stacks.stackfile import read_stack_config
-from tests.support import service_principal, stack_config
+from stacks.settings import SettingsError, load_settings
+from tests.support import service_principal, settings_of, stack_config
 
 VAULT = "aws:backup/vault:Vault"
 LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
@@ -33,15 +32,13 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE = "aws:iam/role:Role"
 
 
-def settings_of(stack: str) -> StackSettings:
-    return load_settings(stack, read_stack_config(stack))
-
-
 def provider_region(plan: Plan, resource) -> str:
     return plan.by_urn(resource.provider).get("region")
 
 
-def domain_key(plan: Plan, domain: str, region: str = "eu-central-1"):
+def domain_key(plan: Plan, domain: str, region: str | None = None):
+    """The stack's key of `domain` in `region` (default: the stack's own region)."""
+    region = region or plan.outputs["region"]
     (key,) = [
         k
         for k in plan.of_type(KEY)
@@ -122,7 +119,9 @@ def test_restore_tests_restore_the_primary_weekly_where_the_profile_asks(any_sta
     assert selection.property_dependencies["protectedResourceArns"] == [primary.urn]
     assert test_plan.get("recoveryPointSelection.algorithm") == "LATEST_WITHIN_WINDOW"
     (home_vault,) = [
-        v for v in any_stack.of_type(VAULT) if provider_region(any_stack, v) == "eu-central-1"
+        v
+        for v in any_stack.of_type(VAULT)
+        if provider_region(any_stack, v) == any_stack.outputs["region"]
     ]
     assert test_plan.property_dependencies["recoveryPointSelection"] == [home_vault.urn]
 
