@@ -205,6 +205,9 @@ def _verifier(password: str, salt: bytes | None = None) -> str:
 
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+# The PostgreSQL tests are one scenario on one server (created, rotated, drifted, repaired): the
+# same worker runs them, in order (`--dist loadgroup`).
+one_server = pytest.mark.xdist_group("postgres")
 
 
 @needs_node
@@ -277,6 +280,7 @@ def _as_crm(server: dict, login: str, password: str, sql: str) -> subprocess.Com
 
 
 @needs_node
+@one_server
 def test_bootstrap_creates_a_least_privilege_owner_idempotently(postgres) -> None:
     for _ in range(2):
         result = _bootstrap(postgres, "twenty_login_a", "first0password")
@@ -305,6 +309,7 @@ def test_bootstrap_creates_a_least_privilege_owner_idempotently(postgres) -> Non
 
 
 @needs_node
+@one_server
 def test_rotation_to_the_other_login_keeps_the_previous_one_working(postgres) -> None:
     assert _bootstrap(postgres, "twenty_login_a", "first0password").returncode == 0
     assert _bootstrap(postgres, "twenty_login_b", "second0password").returncode == 0
@@ -318,7 +323,10 @@ def test_rotation_to_the_other_login_keeps_the_previous_one_working(postgres) ->
 
 
 @needs_node
+@one_server
 def test_bootstrap_puts_a_drifted_role_back_in_shape(postgres) -> None:
+    # The login exists whichever tests of this module ran before on this worker.
+    assert _bootstrap(postgres, "twenty_login_a", "first0password").returncode == 0
     _master(postgres, "CREATE ROLE rds_superuser_like; GRANT rds_superuser_like TO twenty_login_a")
     _master(postgres, "ALTER ROLE twenty_login_a CREATEDB")
     assert _bootstrap(postgres, "twenty_login_a", "first0password").returncode == 0

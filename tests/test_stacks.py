@@ -194,3 +194,13 @@ def test_a_failing_workloads_layer_fails_the_stack_plan(monkeypatch) -> None:
     config = stack_config("dev")
     with pytest.raises(SynthesisError, match="the workloads program broke"):
         synthesize_stack("dev", config, load_settings("dev", config))
+
+
+def test_ports_read_through_the_stack_reference_stay_whole_numbers(any_stack: Plan) -> None:
+    """A stack reference hands numbers over as floats; URLs must still say :6379, not :6379.0."""
+    from stacks.offline.model import unwrap
+
+    secrets = any_stack.layers["workloads"].of_type("kubernetes:core/v1:Secret")
+    urls = [unwrap(secret.inputs).get("stringData", {}).get("REDIS_URL") for secret in secrets]
+    (redis_url,) = [url for url in urls if url]
+    assert redis_url.endswith(f":{int(any_stack.outputs['cachePort'])}")

@@ -464,7 +464,7 @@ class CrmApp(pulumi.ComponentResource):
             "@",
             args.redis_host,
             ":",
-            pulumi.Output.from_input(args.redis_port).apply(str),
+            db.port_text(args.redis_port),
         )
         return k8s.core.v1.Secret(
             f"{self._name}-app-secret",

@@ -66,7 +66,7 @@ def login_secret_name(version_id: Input[str]) -> Output[str]:
     return Output.from_input(version_id).apply(lambda v: f"twenty-database-{_short_hash(v)}")
 
 
-def _port(port: Input[int]) -> Output[str]:
+def port_text(port: Input[int]) -> Output[str]:
     """A stack reference hands numbers over as floats: 5432.0 must still read 5432."""
     return Output.from_input(port).apply(lambda value: str(int(value)))
 
@@ -78,7 +78,7 @@ def connection_url(host: Input[str], port: Input[int], database: Input[str]) -> 
         "postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@",
         host,
         ":",
-        _port(port),
+        port_text(port),
         "/",
         database,
         f"?sslmode=verify-full&sslrootcert={CA_PATH}",
@@ -176,7 +176,7 @@ def bootstrap_env(
     return [
         {"name": "HOME", "value": "/tmp"},
         {"name": "PGHOST", "value": host},
-        {"name": "PGPORT", "value": _port(port)},
+        {"name": "PGPORT", "value": port_text(port)},
         {"name": "PGDATABASE", "value": database},
         {"name": "PGSSLMODE", "value": "verify-full"},
         {"name": "PGSSLROOTCERT", "value": CA_PATH},
