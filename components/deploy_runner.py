@@ -18,8 +18,9 @@ import pulumi_aws as aws
 from .iam import service_principal, service_trust_json
 
 COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
-IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
-"""CodeBuild's managed Amazon Linux image (the workflow installs Python and Pulumi itself)."""
+IMAGE = "aws/codebuild/standard:7.0"
+"""CodeBuild's managed Ubuntu 22.04 image: `actions/setup-python` has Python builds for Ubuntu
+only (not Amazon Linux), and the image carries AWS CLI v2 for `aws eks get-token`."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class DeployRunnerArgs:
     """The Pulumi state bucket (the workloads stack and the platform stack it references)."""
     secrets_key_arn: pulumi.Input[str]
     """The KMS key of the Pulumi secrets provider."""
+    database_identifier: str = ""
+    """The stack's RDS primary: `promote` snapshots it before a version change, `verify`
+    describes it."""
     webhook: bool = False
     """Create the GitHub webhook: only once the connection is authorised (a one-time step in
     the console), because CodeBuild calls GitHub with it to create the webhook."""
@@ -60,6 +64,11 @@ class DeployRunner(pulumi.ComponentResource):
         self.connection = aws.codeconnections.Connection(
             name, name=name[:32], provider_type="GitHub", opts=child
         )
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        partition = aws.get_partition_output(opts=invoke).partition
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        self._rds_arn = pulumi.Output.concat("arn:", partition, ":rds:", region, ":", account, ":")
         self.security_group = self._security_group()
         log_group = aws.cloudwatch.LogGroup(
             name,
@@ -136,7 +145,9 @@ class DeployRunner(pulumi.ComponentResource):
 
     def _permissions(self, log_group_arn: pulumi.Output[str]) -> dict:
         """What a workloads deploy needs, and no more: its logs, network interfaces in the
-        given subnets, the GitHub connection, and the Pulumi state and secrets key."""
+        given subnets, the GitHub connection, the Pulumi state and secrets key, and what the
+        jobs after `up` call: `verify` (read-only describes) and `promote` (a tagged snapshot
+        of this stack's database)."""
         args = self._args
         return {
             "Version": "2012-10-17",
@@ -205,6 +216,31 @@ class DeployRunner(pulumi.ComponentResource):
                     "Effect": "Allow",
                     "Action": "eks:DescribeCluster",
                     "Resource": "*",
+                },
+                {
+                    "Sid": "VerifyReadsTheDeployment",
+                    "Effect": "Allow",
+                    "Action": [
+                        "rds:DescribeDBInstances",
+                        "rds:DescribeDBParameters",
+                        "rds:DescribeDBSnapshots",
+                        "secretsmanager:DescribeSecret",
+                        "s3:GetEncryptionConfiguration",
+                        "s3:GetBucketPublicAccessBlock",
+                        "kms:DescribeKey",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "PromoteSnapshotsThisDatabase",
+                    "Effect": "Allow",
+                    "Action": ["rds:CreateDBSnapshot", "rds:AddTagsToResource"],
+                    "Resource": [
+                        pulumi.Output.concat(self._rds_arn, "db:", args.database_identifier),
+                        pulumi.Output.concat(
+                            self._rds_arn, "snapshot:", args.database_identifier, "-pre-*"
+                        ),
+                    ],
                 },
             ],
         }

@@ -56,6 +56,7 @@ def build_runner(
             log_retention_days=settings.logging.retention_days,
             state_bucket_arn=_state_bucket_arn(settings, invoke),
             secrets_key_arn=secrets_key.arn,
+            database_identifier=f"{PROJECT}-{settings.environment}",
             webhook=runner_settings.connection_authorized,
         ),
         opts=opts,
