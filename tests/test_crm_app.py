@@ -240,7 +240,7 @@ def test_database_url_is_assembled_in_cluster_from_the_crm_login(app: Plan) -> N
     template = external.get("spec.target.template.data.PG_DATABASE_URL")
     assert template.startswith("postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@")
     assert template.endswith(
-        "@db.internal:5432/twenty?sslmode=verify-full&sslrootcert=/etc/rds-ca/rds-ca.pem"
+        "@db.internal:5432/twenty?sslmode=verify-full&sslrootcert=%2Fetc%2Frds-ca%2Frds-ca.pem"
     )
     refs = external.get("spec.data")
     assert {r["remoteRef"]["property"] for r in refs} == {"username", "password"}

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import urllib.error
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -87,7 +88,8 @@ def test_tls_is_verified_against_the_rds_certificate_authorities(any_stack: Plan
     login = _external_secret(any_stack, _login_name(any_stack))
     for key, url in login.get("spec.target.template.data").items():
         if key.startswith("PG_"):
-            assert url.endswith(f"?sslmode=verify-full&sslrootcert={db.CA_PATH}"), key
+            query = parse_qs(urlsplit(url).query)
+            assert query == {"sslmode": ["verify-full"], "sslrootcert": [db.CA_PATH]}, key
     pods = {**_crm_pods(any_stack), "bootstrap": _bootstrap_pod(any_stack)}
     for name, pod in pods.items():
         env = _env(pod)
@@ -424,3 +426,20 @@ def test_each_replica_carries_no_more_than_the_writer_budget(stack: str) -> None
     assert set(per_replica) <= set(plan.outputs["dbReaderAddresses"])
     budget = settings.database.max_connections * 8 // 10
     assert max(per_replica.values()) < settings.app.capacity.connections_at_peak() <= budget
+
+
+def test_twentys_entrypoint_reads_the_database_name_from_the_url(any_stack: Plan) -> None:
+    """Twenty's entrypoint (packages/twenty-docker/twenty/entrypoint.sh) takes the database
+    name as the URL's text after the last `/`, up to `?`, and creates that database if it is
+    missing: the CA path in the URL must not add a `/`."""
+    login = _external_secret(any_stack, _login_name(any_stack))
+    url = login.get("spec.target.template.data")["PG_DATABASE_URL"]
+    entrypoint = "echo \"$PG_DATABASE_URL\" | awk -F '/' '{print $NF}' | cut -d'?' -f1"
+    found = subprocess.run(
+        ["bash", "-c", entrypoint],
+        env={"PG_DATABASE_URL": url, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert found == "twenty" == urlsplit(url).path.lstrip("/")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -73,7 +74,11 @@ def port_text(port: Input[int]) -> Output[str]:
 
 def connection_url(host: Input[str], port: Input[int], database: Input[str]) -> Output[str]:
     """An External Secrets template: the login's username and password fill in inside the
-    cluster. `verify-full` checks the server's certificate against the RDS CAs and its name."""
+    cluster. `verify-full` checks the server's certificate against the RDS CAs and its name.
+
+    The CA path is percent-encoded: Twenty's entrypoint takes the database name from the text
+    after the URL's last `/` (up to `?`), so a raw `/etc/...` path would make it create a
+    database named after the file; libpq and node-postgres decode the parameter."""
     return Output.concat(
         "postgres://{{ .username | urlquery }}:{{ .password | urlquery }}@",
         host,
@@ -81,7 +86,7 @@ def connection_url(host: Input[str], port: Input[int], database: Input[str]) -> 
         port_text(port),
         "/",
         database,
-        f"?sslmode=verify-full&sslrootcert={CA_PATH}",
+        f"?sslmode=verify-full&sslrootcert={quote(CA_PATH, safe='')}",
     )
 
 
