@@ -29,13 +29,15 @@ SERVICE_ROLE_POLICIES = (
 )
 """AWS managed policies of the backup role (paths from the provider's enum of AWS policies)."""
 NOTIFIED_EVENTS = (
-    "BACKUP_JOB_FAILED",
+    "BACKUP_JOB_COMPLETED",
     "COPY_JOB_FAILED",
-    "RESTORE_JOB_SUCCESSFUL",
-    "RESTORE_JOB_FAILED",
+    "RESTORE_JOB_COMPLETED",
     "S3_BACKUP_OBJECT_FAILED",
 )
-"""Vault events sent to the alarm topic: failures, and every restore (test) outcome."""
+"""Vault events sent to the alarm topic. AWS Backup sends no notification for its deprecated
+events (`BACKUP_JOB_FAILED`, `RESTORE_JOB_SUCCESSFUL`, `RESTORE_JOB_FAILED`, accepted by the
+API all the same): a job's outcome comes with `*_JOB_COMPLETED`, whose `State` attribute says
+COMPLETED, FAILED or EXPIRED (AWS Backup developer guide, "Notification options")."""
 SCHEDULE_DAILY = "cron(0 5 * * ? *)"
 """05:00 UTC: after the RDS backup window and outside the weekly maintenance window."""
 SCHEDULE_MONTHLY = "cron(0 5 1 * ? *)"

@@ -130,7 +130,10 @@ def test_vault_failures_and_restore_outcomes_reach_the_alarm_topic(any_stack: Pl
     notifications = any_stack.one("aws:backup/vaultNotifications:VaultNotifications")
     assert notifications.property_dependencies["snsTopicArn"] == [any_stack.one(TOPIC).urn]
     events = set(notifications.get("backupVaultEvents"))
-    assert {"BACKUP_JOB_FAILED", "COPY_JOB_FAILED", "RESTORE_JOB_FAILED"} <= events
+    # Job outcomes arrive with the *_COMPLETED events (their State says FAILED); AWS Backup
+    # sends nothing for the deprecated *_FAILED / RESTORE_JOB_SUCCESSFUL events.
+    assert {"BACKUP_JOB_COMPLETED", "COPY_JOB_FAILED", "RESTORE_JOB_COMPLETED"} <= events
+    assert not events & {"BACKUP_JOB_FAILED", "RESTORE_JOB_SUCCESSFUL", "RESTORE_JOB_FAILED"}
 
 
 BAD_BACKUP = [

@@ -14,7 +14,7 @@ from stacks.offline.gate import check
 from stacks.offline.model import is_secret, unwrap
 from stacks.policy_config import policy_config_for
 from stacks.settings import SettingsError, load_settings
-from tests.support import stack_config, synth_stack
+from tests.support import settings_of, stack_config, synth_stack
 
 SECRET = "aws:secretsmanager/secret:Secret"
 LISTENER = "aws:lb/listener:Listener"
@@ -136,7 +136,16 @@ def test_first_start_is_locked_until_setup_is_completed(dev: Plan) -> None:
     (action,) = _https(dev).get("defaultActions")
     assert action["type"] == "fixed-response"
     assert action["fixedResponse"]["statusCode"] == "403"
-    assert not dev.of_type(RULE)
+    # Only the operator's ranges (a placeholder in the shipped stack files) reach the CRM.
+    (rule,) = dev.of_type(RULE)
+    (condition,) = rule.get("conditions")
+    assert condition["sourceIp"]["values"] == settings_of("dev").app.setup.admin_cidrs
+
+
+def test_admin_ranges_are_ipv4_the_load_balancer_can_match() -> None:
+    config = stack_config("dev", app={"setup": {"adminCidrs": ["2001:db8::/32"]}})
+    with pytest.raises(SettingsError, match="must be an IPv4 network"):
+        load_settings("dev", config)
 
 
 def test_first_start_admits_only_the_admin_ranges_then_everyone() -> None:
