@@ -290,7 +290,7 @@ def test_bootstrap_creates_a_least_privilege_owner_idempotently(postgres) -> Non
     roles = _master(
         postgres,
         "SELECT rolname, rolcanlogin, rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication"
-        " OR rolbypassrls FROM pg_roles WHERE rolname LIKE 'twenty%' ORDER BY 1",
+        " OR rolbypassrls FROM pg_roles WHERE rolname IN ('twenty', 'twenty_login_a') ORDER BY 1",
     )
     assert roles.splitlines() == ["twenty|f|f", "twenty_login_a|t|f"]
     assert _master(
@@ -315,11 +315,20 @@ def test_bootstrap_creates_a_least_privilege_owner_idempotently(postgres) -> Non
 def test_rotation_to_the_other_login_keeps_the_previous_one_working(postgres) -> None:
     assert _bootstrap(postgres, "twenty_login_a", "first0password").returncode == 0
     assert _bootstrap(postgres, "twenty_login_b", "second0password").returncode == 0
-    previous = _as_crm(postgres, "twenty_login_a", "first0password", "SELECT 1")
-    assert previous.returncode == 0, previous.stderr
+    created = _as_crm(
+        postgres,
+        "twenty_login_a",
+        "first0password",
+        "CREATE SCHEMA IF NOT EXISTS rotation; "
+        "CREATE TABLE IF NOT EXISTS rotation.rotated (id int)",
+    )
+    assert created.returncode == 0, created.stderr
     # the new login owns (through the owner role) what the previous one created
     altered = _as_crm(
-        postgres, "twenty_login_b", "second0password", "ALTER TABLE core.t ADD COLUMN name text"
+        postgres,
+        "twenty_login_b",
+        "second0password",
+        "ALTER TABLE rotation.rotated ADD COLUMN name text",
     )
     assert altered.returncode == 0, altered.stderr
 
